@@ -1,0 +1,1 @@
+"""NEM (NIS1) protocol helpers: addresses, time, the JSON codec and the node client."""
