@@ -65,6 +65,4 @@ def has_bidi_or_hidden(text: str) -> bool:
 
 def neutralize_mentions(text: str) -> str:
     """Break chat mentions (@everyone, @here, <@id>) so a notification pings nobody."""
-
-
-    return text.replace("@", "＠")
+    return text.replace("@", "\uff20")
