@@ -14,6 +14,7 @@ from nemwatch import __version__
 
 # name -> "module:attribute" of a click command
 COMMANDS: dict[str, str] = {
+    "config": "nemwatch.commands.config:config",
 }
 
 

@@ -1,0 +1,65 @@
+"""``[network]``: which chain, which nodes, how often and how hard to ask them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, StrictInt, field_validator, model_validator
+
+from nemwatch.config.fields import MODEL_CONFIG, Count, NodeUrl, Seconds, reject_repeats
+from nemwatch.core.models import Network
+
+# The public node named by the NIS API docs (2026) and two of the trusted peers NIS ships with.
+DEFAULT_NODES: dict[Network, tuple[str, ...]] = {
+    Network.MAINNET: (
+        "http://portobelo.nemmain.net:7890",
+        "http://176.9.20.180:7890",  # hugealice3
+        "http://176.9.68.110:7890",  # hugealice2
+    ),
+    Network.TESTNET: ("http://libertalia.nemtest.net:7890",),
+}
+
+# Public nodes reject clients above 50 requests per second per IP: stay far below.
+MAX_REQUESTS_PER_SECOND_CAP = 20
+
+
+class NetworkConfig(BaseModel):
+    """The chain and the nodes to read it from.
+
+    ``unconfirmed_poll_seconds`` defaults to ``poll_seconds``; ``nodes`` defaults to the public
+    nodes of the chosen network.
+    """
+
+    model_config = MODEL_CONFIG
+
+    name: Network = Network.MAINNET
+    nodes: tuple[NodeUrl, ...] = DEFAULT_NODES[Network.MAINNET]
+    poll_seconds: Seconds = 5.0
+    start_height: Annotated[StrictInt, Field(ge=1)] | None = None
+    request_timeout_seconds: Seconds = 10.0
+    max_requests_per_second: Annotated[Seconds, Field(le=MAX_REQUESTS_PER_SECOND_CAP)] = 5.0
+    confirmations_settled: Count = 20
+    unconfirmed_poll_seconds: Seconds = 5.0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_defaults(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        filled = dict(data)
+        if "nodes" not in filled:
+            try:
+                filled["nodes"] = DEFAULT_NODES[Network(filled.get("name", Network.MAINNET))]
+            except (ValueError, TypeError):
+                pass  # the bad name is reported on its own
+        if "unconfirmed_poll_seconds" not in filled and "poll_seconds" in filled:
+            filled["unconfirmed_poll_seconds"] = filled["poll_seconds"]
+        return filled
+
+    @field_validator("nodes")
+    @classmethod
+    def _nodes_distinct(cls, nodes: tuple[str, ...]) -> tuple[str, ...]:
+        if not nodes:
+            raise ValueError("list at least one node, e.g. http://portobelo.nemmain.net:7890")
+        reject_repeats(nodes, lambda n: n, "same node as nodes[{}]")
+        return nodes
