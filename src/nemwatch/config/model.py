@@ -19,6 +19,10 @@ from nemwatch.core.nem.address import network_of
 from nemwatch.redact import sink_secrets
 
 
+def _count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
 class StateConfig(BaseModel):
     """Where state lives (``[state]``); ``dir`` defaults to the platform state directory."""
 
@@ -68,7 +72,7 @@ class Config(BaseModel):
         if (
             isinstance(network, dict)
             and isinstance(alerts, dict)
-            and "confirmations_settled" in network
+            and _count(network.get("confirmations_settled"))
             and "settled_confirmations" not in alerts
         ):
             return {**data, "alerts": {**alerts, "settled_confirmations": network["confirmations_settled"]}}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StrictInt, field_validator, model_validator
@@ -23,6 +24,10 @@ DEFAULT_NODES: dict[Network, tuple[str, ...]] = {
 MAX_REQUESTS_PER_SECOND_CAP = 20
 
 
+def _positive_number(value: Any) -> bool:
+    return isinstance(value, int | float | Decimal) and not isinstance(value, bool) and value > 0
+
+
 class NetworkConfig(BaseModel):
     """The chain and the nodes to read it from.
 
@@ -37,7 +42,7 @@ class NetworkConfig(BaseModel):
     poll_seconds: Seconds = 5.0
     start_height: Annotated[StrictInt, Field(ge=1)] | None = None
     request_timeout_seconds: Seconds = 10.0
-    max_requests_per_second: Annotated[Seconds, Field(le=MAX_REQUESTS_PER_SECOND_CAP)] = 5.0
+    max_requests_per_second: Seconds = 5.0
     confirmations_settled: Count = 20
     unconfirmed_poll_seconds: Seconds = 5.0
 
@@ -52,9 +57,20 @@ class NetworkConfig(BaseModel):
                 filled["nodes"] = DEFAULT_NODES[Network(filled.get("name", Network.MAINNET))]
             except (ValueError, TypeError):
                 pass  # the bad name is reported on its own
-        if "unconfirmed_poll_seconds" not in filled and "poll_seconds" in filled:
-            filled["unconfirmed_poll_seconds"] = filled["poll_seconds"]
+        poll = filled.get("poll_seconds")
+        if "unconfirmed_poll_seconds" not in filled and _positive_number(poll):
+            filled["unconfirmed_poll_seconds"] = poll
         return filled
+
+    @field_validator("max_requests_per_second")
+    @classmethod
+    def _polite(cls, rate: float) -> float:
+        if rate > MAX_REQUESTS_PER_SECOND_CAP:
+            raise ValueError(
+                f"at most {MAX_REQUESTS_PER_SECOND_CAP} requests per second per node "
+                "(public nodes reject clients above 50 per second)"
+            )
+        return rate
 
     @field_validator("nodes")
     @classmethod

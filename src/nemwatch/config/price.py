@@ -70,11 +70,11 @@ class PriceAlert(BaseModel):
     def _fits_kind(self) -> PriceAlert:
         needs_value = self.kind in ("above", "below", "move_pct")
         if needs_value and self.value is None:
-            raise FieldProblem(("value",), f"a '{self.kind}' alert needs a value")
+            raise FieldProblem(("value",), f"'{self.kind}' alerts need a value")
         if not needs_value and self.value is not None:
-            raise FieldProblem(("value",), f"a '{self.kind}' alert takes no value")
+            raise FieldProblem(("value",), f"'{self.kind}' alerts take no value")
         if self.kind in ("above", "below") and self.window_minutes is not None:
-            raise FieldProblem(("window_minutes",), f"an '{self.kind}' alert takes no window")
+            raise FieldProblem(("window_minutes",), f"'{self.kind}' alerts take no window")
         return self
 
 
