@@ -1,0 +1,174 @@
+"""The rows the store reads and writes, and how times are written to it.
+
+Row types are plain frozen dataclasses: the engine builds them from parsed models
+(``TransferRow.from_transfer``, ``BlockRow.from_block``) and the faces read them back.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import Enum
+
+from nemwatch.core.alert import Alert
+from nemwatch.core.models import Block, MosaicAmount, Transfer
+from nemwatch.core.text import sanitize
+
+# A stored message holds at most this much text (a 1024-byte hex payload is 2048 characters).
+MESSAGE_MAX_LEN = 4096
+
+_TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def to_db_time(when: datetime) -> str:
+    """A timezone-aware datetime as fixed-width UTC text (text order is time order)."""
+    if when.tzinfo is None:
+        raise ValueError("naive datetime: the store keeps UTC times only")
+    return when.astimezone(UTC).strftime(_TS_FORMAT)
+
+
+def from_db_time(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    return datetime.strptime(text, _TS_FORMAT).replace(tzinfo=UTC)
+
+
+class TransferStatus(str, Enum):
+    UNCONFIRMED = "unconfirmed"
+    CONFIRMED = "confirmed"
+    RETRACTED = "retracted"
+
+
+class DeliveryState(str, Enum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    DEAD = "dead"
+
+
+@dataclass(frozen=True, slots=True)
+class BlockRow:
+    """One block of the recent chain window (enough to detect and rewind a rollback)."""
+
+    height: int
+    hash: str | None
+    prev_hash: str
+    signature: str
+    timestamp: datetime
+
+    @classmethod
+    def from_block(cls, block: Block) -> BlockRow:
+        return cls(block.height, block.hash, block.prev_block_hash, block.signature, block.timestamp)
+
+
+@dataclass(frozen=True, slots=True)
+class TransferRow:
+    """A transfer as stored. ``identity`` is the inner hash for multisig, else the hash.
+
+    ``message`` is sanitized text (the raw decoded text never reaches the database).
+    ``height`` is None while unconfirmed.
+    """
+
+    identity: str
+    hash: str
+    inner_hash: str | None
+    height: int | None
+    sender: str
+    recipient: str
+    xem: int
+    fee: int
+    tx_time: datetime
+    status: TransferStatus
+    first_seen: datetime
+    initiator: str | None = None
+    mosaics: tuple[MosaicAmount, ...] = ()
+    message: str | None = None
+    message_type: str | None = None
+
+    @classmethod
+    def from_transfer(cls, tx: Transfer, status: TransferStatus, first_seen: datetime) -> TransferRow:
+        message = tx.message
+        return cls(
+            identity=tx.identity,
+            hash=tx.hash,
+            inner_hash=tx.inner_hash,
+            height=tx.height,
+            sender=tx.sender,
+            recipient=tx.recipient,
+            initiator=tx.initiator,
+            xem=tx.xem,
+            fee=tx.fee,
+            mosaics=tx.mosaics,
+            message=sanitize(message.text, max_len=MESSAGE_MAX_LEN) if message is not None else None,
+            message_type=message.type.value if message is not None else None,
+            tx_time=tx.timestamp,
+            status=status,
+            first_seen=first_seen,
+        )
+
+
+def mosaics_to_json(mosaics: tuple[MosaicAmount, ...]) -> str:
+    return json.dumps([{"id": m.id, "quantity": m.quantity} for m in mosaics], separators=(",", ":"))
+
+
+def mosaics_from_json(text: str) -> tuple[MosaicAmount, ...]:
+    out = []
+    for item in json.loads(text):
+        namespace, _, name = item["id"].partition(":")
+        out.append(MosaicAmount(namespace, name, int(item["quantity"])))
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """How far a follower got: ``name`` is e.g. ``"chain"`` or ``"backfill:<address>"``."""
+
+    name: str
+    height: int
+    hash: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRow:
+    """A watched account's bookkeeping.
+
+    ``balance`` (micro-XEM) is what a node reported at ``balance_height``; ``last_activity`` is
+    the time of the account's last outgoing transaction (the dormancy rule reads it);
+    ``backfilled_until_hash`` is the oldest transaction hash the per-address backfill reached.
+    """
+
+    address: str
+    label: str | None
+    urgent: bool
+    added_at: datetime
+    balance: int | None = None
+    balance_height: int | None = None
+    last_activity: datetime | None = None
+    backfilled_until_hash: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One due outbox row: send ``alert`` to the sink named ``sink``."""
+
+    alert: Alert
+    sink: str
+    attempts: int
+    created_at: datetime
+
+    @property
+    def alert_id(self) -> str:
+        return self.alert.alert_id
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """An outbox row as stored, for inspection (``nemwatch check``, tests, the dashboard)."""
+
+    alert_id: str
+    sink: str
+    state: DeliveryState
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    settled_at: datetime | None

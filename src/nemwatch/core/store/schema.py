@@ -1,0 +1,119 @@
+"""The core tables of the state database, as forward migrations.
+
+Each entry of ``CORE_MIGRATIONS`` is one schema version: a tuple of SQL statements that take the
+database from the previous version to this one. Version ``n`` is ``CORE_MIGRATIONS[n - 1]``.
+Never edit a released step; append a new one. The price side keeps its own steps and its own
+row in ``schema_versions`` (see ``nemwatch.core.store.migrations``).
+
+Times are stored as fixed-width UTC text (``2018-01-26T00:02:13.000000Z``) so that text order is
+time order. Money is integer micro-XEM.
+"""
+
+from __future__ import annotations
+
+COMPONENT = "core"
+
+# v1: the chain window, transfers, watched accounts, cursors, the alert log and its outbox.
+_V1 = (
+    """
+    CREATE TABLE blocks (
+        height     INTEGER PRIMARY KEY,
+        hash       TEXT,
+        prev_hash  TEXT NOT NULL,
+        signature  TEXT NOT NULL,
+        timestamp  TEXT NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE transfers (
+        identity      TEXT PRIMARY KEY,
+        hash          TEXT NOT NULL,
+        inner_hash    TEXT,
+        height        INTEGER,
+        sender        TEXT NOT NULL,
+        recipient     TEXT NOT NULL,
+        initiator     TEXT,
+        xem           INTEGER NOT NULL,
+        fee           INTEGER NOT NULL,
+        mosaics       TEXT NOT NULL DEFAULT '[]',
+        message       TEXT,
+        message_type  TEXT,
+        tx_time       TEXT NOT NULL,
+        status        TEXT NOT NULL CHECK (status IN ('unconfirmed', 'confirmed', 'retracted')),
+        first_seen    TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX transfers_by_height ON transfers (height)",
+    "CREATE INDEX transfers_by_sender ON transfers (sender, height)",
+    "CREATE INDEX transfers_by_recipient ON transfers (recipient, height)",
+    """
+    CREATE TABLE accounts (
+        address                TEXT PRIMARY KEY,
+        label                  TEXT,
+        urgent                 INTEGER NOT NULL DEFAULT 0,
+        balance                INTEGER,
+        balance_height         INTEGER,
+        last_activity          TEXT,
+        backfilled_until_hash  TEXT,
+        added_at               TEXT NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE cursors (
+        name    TEXT PRIMARY KEY,
+        height  INTEGER NOT NULL,
+        hash    TEXT
+    )
+    """,
+    """
+    CREATE TABLE alerts (
+        alert_id    TEXT PRIMARY KEY,
+        rule        TEXT NOT NULL,
+        stage       TEXT NOT NULL,
+        severity    TEXT NOT NULL,
+        address     TEXT,
+        json        TEXT NOT NULL,
+        created_at  TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX alerts_by_time ON alerts (created_at)",
+    """
+    CREATE TABLE outbox (
+        alert_id         TEXT NOT NULL REFERENCES alerts (alert_id) ON DELETE CASCADE,
+        sink             TEXT NOT NULL,
+        state            TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'dead')),
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at  TEXT NOT NULL,
+        last_error       TEXT,
+        PRIMARY KEY (alert_id, sink)
+    )
+    """,
+    "CREATE INDEX outbox_due ON outbox (state, next_attempt_at)",
+)
+
+# v2: alerts are looked up by the transaction they are about (inner hash for multisig), and
+# the outbox remembers when a row was settled.
+_V2 = (
+    "ALTER TABLE alerts ADD COLUMN identity TEXT",
+    """
+    UPDATE alerts
+       SET identity = coalesce(json_extract(json, '$.inner_hash'), json_extract(json, '$.tx_hash'))
+    """,
+    "CREATE INDEX alerts_by_identity ON alerts (identity)",
+    "ALTER TABLE outbox ADD COLUMN settled_at TEXT",
+)
+
+# v3: the local alert journal's bookkeeping: which alert ids the JSONL file holds, and where
+# each line ends, so a restart only scans what was written after the last record.
+_V3 = (
+    """
+    CREATE TABLE journal (
+        alert_id    TEXT PRIMARY KEY,
+        end_offset  INTEGER NOT NULL,
+        written_at  TEXT NOT NULL
+    )
+    """,
+)
+
+CORE_MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
+CORE_VERSION = len(CORE_MIGRATIONS)
