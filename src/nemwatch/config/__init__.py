@@ -6,7 +6,13 @@ falls back to the built-in default) and raises ``ConfigError`` whose text is one
 and exits with status 2. ``config.example.toml`` documents every key.
 """
 
-from nemwatch.config.accounts import KNOWN_MARKERS, LabelConfig, TaintConfig, TaintSource, WatchConfig
+from nemwatch.config.accounts import (
+    KNOWN_MARKERS,
+    LabelConfig,
+    TaintConfig,
+    TaintSource,
+    WatchConfig,
+)
 from nemwatch.config.alerts import AlertsConfig
 from nemwatch.config.errors import ConfigError
 from nemwatch.config.loader import (

@@ -12,7 +12,13 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, StrictStr, field_validator
 
-from nemwatch.config.fields import MODEL_CONFIG, Count, LocalPath, check_http_url, reject_repeats
+from nemwatch.config.fields import (
+    MODEL_CONFIG,
+    Count,
+    LocalPath,
+    check_http_url,
+    reject_repeats,
+)
 from nemwatch.core.alert import Severity
 from nemwatch.redact import redact_sink
 

@@ -8,15 +8,23 @@ fields at once raises ``FieldProblem`` to say which one is wrong.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from collections.abc import Callable, Hashable, Sequence
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationInfo
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationInfo,
+)
 
 from nemwatch.core.models import MICRO_XEM, Network
 from nemwatch.core.nem.address import AddressError, network_of, normalize, validate
@@ -251,7 +259,9 @@ def _mosaic_id(value: Any) -> str:
                 "(root up to 16 characters, sub-levels up to 64)"
             )
     if not _MOSAIC_NAME.match(name) or len(name) > 32:
-        raise ValueError("mosaic name is up to 32 letters, digits, spaces, ' _ - (not starting with one of ' _ - or space)")
+        raise ValueError(
+            "mosaic name is up to 32 letters, digits, spaces, ' _ - (starting with a letter or digit)"
+        )
     return f"{namespace}:{name}"
 
 

@@ -11,7 +11,13 @@ from pydantic import BaseModel, Field, PrivateAttr, field_validator, model_valid
 from nemwatch import paths
 from nemwatch.config.accounts import LabelConfig, TaintConfig, WatchConfig
 from nemwatch.config.alerts import AlertsConfig
-from nemwatch.config.fields import MODEL_CONFIG, FieldProblem, Loc, LocalPath, reject_repeats
+from nemwatch.config.fields import (
+    MODEL_CONFIG,
+    FieldProblem,
+    Loc,
+    LocalPath,
+    reject_repeats,
+)
 from nemwatch.config.network import NetworkConfig
 from nemwatch.config.price import PriceConfig
 from nemwatch.core.models import Network

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -53,10 +54,8 @@ class NetworkConfig(BaseModel):
             return data
         filled = dict(data)
         if "nodes" not in filled:
-            try:
+            with contextlib.suppress(ValueError, TypeError):  # a bad name is reported on its own
                 filled["nodes"] = DEFAULT_NODES[Network(filled.get("name", Network.MAINNET))]
-            except (ValueError, TypeError):
-                pass  # the bad name is reported on its own
         poll = filled.get("poll_seconds")
         if "unconfirmed_poll_seconds" not in filled and _positive_number(poll):
             filled["unconfirmed_poll_seconds"] = poll
