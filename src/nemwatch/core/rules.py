@@ -1,0 +1,466 @@
+"""Events -> alerts: pure functions, no I/O, no clock (``now`` is passed in).
+
+Rules and their alert ids (``make_alert_id(network, rule, key, stage)``, stable across restarts):
+
+- ``outflow``: a watched address sends at least its ``alert_outflow_xem`` (0: any send, a
+  0-XEM mosaic-only transfer included). For a multisig transaction the sender is the multisig
+  account (``tx.sender``), never the cosigner who signed the wrapper (``tx.initiator``).
+  Namespace rentals and mosaic creations are outflows too (their fee goes to a sink account).
+  Key: the transaction identity; one alert per stage.
+- ``inflow``: opt-in per address, at least ``inflow_min``. Key: the identity; one per stage.
+- ``dormant_wakeup``: an address silent (no outgoing transaction) for ``dormant_days`` sends.
+  One alert per transaction, whatever stage first shows it (stage ``firing``).
+- ``balance_drop``: a node's balance is lower than the stored balance plus what the stored
+  transfers explain (levies, fees of transactions we do not parse). Key: address and height.
+- ``node``: node trouble (``firing``) and recovery (``resolved``), one pair per episode.
+- ``delivery``: a delivery was dead-lettered; raised on the other sinks.
+
+Stages of a transaction alert: ``unconfirmed`` (0 confirmations), ``confirmed`` (1 or more),
+``settled`` (``settle_after`` or more, 20 by default) and ``retracted`` (it vanished in a
+rollback; see ``retraction_alerts``).
+
+Severity: ``critical`` when the address is urgent or the amount reaches the critical threshold,
+``warning`` otherwise; ``info`` for inflows and recoveries.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Protocol
+
+from nemwatch.core.alert import Alert, Severity, Stage, make_alert_id
+from nemwatch.core.models import (
+    MICRO_XEM,
+    MosaicAmount,
+    MosaicDefinitionTx,
+    ProvisionNamespace,
+    Transaction,
+    Transfer,
+    format_xem,
+)
+from nemwatch.core.text import sanitize
+from nemwatch.redact import redact_url, scrub, secret_parts
+
+OUTFLOW = "outflow"
+INFLOW = "inflow"
+DORMANT = "dormant_wakeup"
+BALANCE_DROP = "balance_drop"
+NODE = "node"
+DELIVERY = "delivery"
+
+TX_RULES = frozenset({OUTFLOW, INFLOW, DORMANT})
+SETTLE_AFTER = 20
+DEFAULT_CRITICAL_XEM = 100_000 * MICRO_XEM
+_MOSAICS_SHOWN = 2
+
+Label = tuple[str, str]  # (name, kind)
+
+
+@dataclass(frozen=True, slots=True)
+class WatchRule:
+    """How one watched address is alerted on. Amounts are micro-XEM."""
+
+    label: str | None = None
+    urgent: bool = False
+    alert_outflow_xem: int = 0  # an outflow of at least this alerts; 0: any
+    alert_inflow: bool = False
+    inflow_min: int = 0
+    dormant_days: int | None = None  # None: no dormancy alert
+    critical_xem: int | None = None  # overrides RuleSettings.critical_xem for this address
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSettings:
+    network: str = "mainnet"
+    settle_after: int = SETTLE_AFTER
+    critical_xem: int = DEFAULT_CRITICAL_XEM
+
+
+@dataclass(frozen=True, slots=True)
+class RuleContext:
+    """What the rules read: the watch set, known labels (address -> (name, kind)), settings."""
+
+    watch: Mapping[str, WatchRule]
+    labels: Mapping[str, Label] = field(default_factory=dict)
+    settings: RuleSettings = field(default_factory=RuleSettings)
+
+    def name(self, address: str | None) -> str | None:
+        if address is None:
+            return None
+        rule = self.watch.get(address)
+        if rule is not None and rule.label:
+            return rule.label
+        known = self.labels.get(address)
+        return known[0] if known else None
+
+    def critical(self, address: str, amount: int) -> bool:
+        rule = self.watch.get(address, WatchRule())
+        threshold = rule.critical_xem if rule.critical_xem is not None else self.settings.critical_xem
+        return rule.urgent or amount >= threshold
+
+
+# -- stages -------------------------------------------------------------------------------
+
+
+def confirmations(height: int | None, tip: int | None) -> int:
+    """Confirmations of a transaction at ``height`` when the chain is at ``tip`` (0: unconfirmed)."""
+    if height is None or tip is None or tip < height:
+        return 0
+    return tip - height + 1
+
+
+def stage_for(confs: int, settle_after: int = SETTLE_AFTER) -> Stage:
+    if confs <= 0:
+        return Stage.UNCONFIRMED
+    if confs >= settle_after:
+        return Stage.SETTLED
+    return Stage.CONFIRMED
+
+
+# -- text ---------------------------------------------------------------------------------
+
+
+def grouped_xem(micro: int) -> str:
+    """Micro-XEM with thousands separators: 100000000000000 -> '100,000,000.000000'."""
+    whole, _, frac = format_xem(micro).partition(".")
+    sign = "-" if whole.startswith("-") else ""
+    return f"{sign}{int(whole.lstrip('-')):,}.{frac}"
+
+
+def short(address: str) -> str:
+    return address[:6] + "…"
+
+
+def _who(address: str, ctx: RuleContext) -> str:
+    name = ctx.name(address)
+    return f"{name} ({short(address)})" if name else short(address)
+
+
+def _mosaic_text(mosaics: tuple[MosaicAmount, ...]) -> str:
+    parts = [f" + {m.id} ×{m.quantity:,}" for m in mosaics[:_MOSAICS_SHOWN]]
+    rest = len(mosaics) - _MOSAICS_SHOWN
+    if rest > 0:
+        parts.append(f" + {rest} more mosaic{'s' if rest > 1 else ''}")
+    return "".join(parts)
+
+
+def _stage_text(stage: Stage, confs: int | None) -> str:
+    if stage in (Stage.CONFIRMED, Stage.SETTLED) and confs is not None:
+        return f"[{stage.value}, {confs} conf]"
+    return f"[{stage.value}]"
+
+
+# -- transactions -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Move:
+    """What a transaction moves out of its sender."""
+
+    recipient: str
+    xem: int
+    mosaics: tuple[MosaicAmount, ...]
+
+
+def _move(tx: Transaction) -> _Move | None:
+    if isinstance(tx, Transfer):
+        return _Move(tx.recipient, tx.xem, tx.mosaics)
+    if isinstance(tx, ProvisionNamespace):
+        return _Move(tx.rental_fee_sink, tx.rental_fee, ())
+    if isinstance(tx, MosaicDefinitionTx):
+        return _Move(tx.creation_fee_sink, tx.creation_fee, ())
+    return None
+
+
+def _message(tx: Transaction) -> tuple[str | None, str | None]:
+    message = tx.message if isinstance(tx, Transfer) else None
+    if message is None:
+        return None, None
+    return (sanitize(message.text) or None), message.type.value
+
+
+def _tx_alert(
+    tx: Transaction,
+    move: _Move,
+    *,
+    rule: str,
+    stage: Stage,
+    id_stage: Stage,
+    severity: Severity,
+    address: str,
+    counterparty: str,
+    confs: int | None,
+    summary: str,
+    ctx: RuleContext,
+    now: datetime,
+    node: str | None,
+) -> Alert:
+    message, message_type = _message(tx)
+    return Alert(
+        alert_id=make_alert_id(ctx.settings.network, rule, tx.identity, id_stage),
+        rule=rule,
+        stage=stage,
+        severity=severity,
+        detected_at=now,
+        summary=summary,
+        address=address,
+        label=ctx.name(address),
+        counterparty=counterparty,
+        counterparty_label=ctx.name(counterparty),
+        amount=move.xem,
+        fee=tx.fee,
+        mosaics=move.mosaics,
+        tx_hash=tx.hash,
+        inner_hash=tx.inner_hash,
+        height=tx.height,
+        confirmations=confs,
+        tx_time=tx.timestamp,
+        message=message,
+        message_type=message_type,
+        node=redact_url(node) if node else None,
+    )
+
+
+def outflow_alert(
+    tx: Transaction, ctx: RuleContext, *, stage: Stage, confs: int | None, now: datetime, node: str | None = None
+) -> Alert | None:
+    """An outflow from a watched sender at or above its threshold, else None."""
+    move = _move(tx)
+    rule = ctx.watch.get(tx.sender)
+    if move is None or rule is None or move.xem < rule.alert_outflow_xem:
+        return None
+    cosigner = f" (multisig, cosigner {short(tx.initiator)})" if tx.initiator else ""
+    summary = (
+        f"OUTFLOW {grouped_xem(move.xem)} XEM{_mosaic_text(move.mosaics)} from {_who(tx.sender, ctx)} "
+        f"to {_who(move.recipient, ctx)}{cosigner} {_stage_text(stage, confs)}"
+    )
+    severity = Severity.CRITICAL if ctx.critical(tx.sender, move.xem) else Severity.WARNING
+    return _tx_alert(
+        tx, move, rule=OUTFLOW, stage=stage, id_stage=stage, severity=severity, address=tx.sender,
+        counterparty=move.recipient, confs=confs, summary=summary, ctx=ctx, now=now, node=node,
+    )
+
+
+def inflow_alert(
+    tx: Transaction, ctx: RuleContext, *, stage: Stage, confs: int | None, now: datetime, node: str | None = None
+) -> Alert | None:
+    """An inflow to a watched recipient that opted in, at or above its minimum, else None."""
+    move = _move(tx)
+    if move is None or move.recipient == tx.sender:
+        return None
+    rule = ctx.watch.get(move.recipient)
+    if rule is None or not rule.alert_inflow or move.xem < rule.inflow_min:
+        return None
+    summary = (
+        f"INFLOW {grouped_xem(move.xem)} XEM{_mosaic_text(move.mosaics)} to {_who(move.recipient, ctx)} "
+        f"from {_who(tx.sender, ctx)} {_stage_text(stage, confs)}"
+    )
+    return _tx_alert(
+        tx, move, rule=INFLOW, stage=stage, id_stage=stage, severity=Severity.INFO, address=move.recipient,
+        counterparty=tx.sender, confs=confs, summary=summary, ctx=ctx, now=now, node=node,
+    )
+
+
+def dormant_alert(
+    tx: Transaction,
+    ctx: RuleContext,
+    *,
+    last_activity: datetime | None,
+    stage: Stage,
+    confs: int | None,
+    now: datetime,
+    node: str | None = None,
+) -> Alert | None:
+    """A watched sender silent for its ``dormant_days`` moves (``last_activity`` = its previous
+    outgoing transaction, before this one). One alert per transaction: the id ignores the stage."""
+    rule = ctx.watch.get(tx.sender)
+    if rule is None or rule.dormant_days is None or last_activity is None:
+        return None
+    if stage not in (Stage.UNCONFIRMED, Stage.CONFIRMED, Stage.SETTLED):
+        return None
+    silent = tx.timestamp - last_activity
+    if silent.days < rule.dormant_days:
+        return None
+    move = _move(tx) or _Move(tx.sender, 0, ())
+    summary = (
+        f"DORMANT WAKE-UP {_who(tx.sender, ctx)} moved after {silent.days:,} days silent: "
+        f"{grouped_xem(move.xem)} XEM{_mosaic_text(move.mosaics)} to {_who(move.recipient, ctx)} "
+        f"{_stage_text(stage, confs)}"
+    )
+    severity = Severity.CRITICAL if ctx.critical(tx.sender, move.xem) else Severity.WARNING
+    return _tx_alert(
+        tx, move, rule=DORMANT, stage=Stage.FIRING, id_stage=Stage.FIRING, severity=severity,
+        address=tx.sender, counterparty=move.recipient, confs=confs, summary=summary, ctx=ctx, now=now, node=node,
+    )
+
+
+def transaction_alerts(
+    tx: Transaction,
+    ctx: RuleContext,
+    *,
+    confs: int,
+    now: datetime,
+    last_activity: Mapping[str, datetime] | None = None,
+    node: str | None = None,
+) -> list[Alert]:
+    """Every alert one transaction causes at its current number of confirmations."""
+    stage = stage_for(confs, ctx.settings.settle_after)
+    shown = confs if stage is not Stage.UNCONFIRMED else None
+    out = [
+        outflow_alert(tx, ctx, stage=stage, confs=shown, now=now, node=node),
+        inflow_alert(tx, ctx, stage=stage, confs=shown, now=now, node=node),
+        dormant_alert(
+            tx, ctx, last_activity=(last_activity or {}).get(tx.sender), stage=stage, confs=shown, now=now, node=node
+        ),
+    ]
+    return [a for a in out if a is not None]
+
+
+_STAGE_SUFFIX = re.compile(r" \[[^\[\]]*\]$")
+
+
+def retraction_alerts(previous: Iterable[Alert], *, network: str, now: datetime) -> list[Alert]:
+    """The ``retracted`` alerts for a transaction that vanished in a rollback, built from the
+    alerts already raised about it (``Store.alerts_for_identity``): one per rule that alerted,
+    none for a rule already retracted."""
+    latest: dict[str, Alert] = {}
+    retracted: set[str] = set()
+    for alert in previous:
+        if alert.rule not in TX_RULES:
+            continue
+        if alert.stage is Stage.RETRACTED:
+            retracted.add(alert.rule)
+        else:
+            latest[alert.rule] = alert
+    out = []
+    for rule, alert in latest.items():
+        if rule in retracted:
+            continue
+        identity = alert.inner_hash or alert.tx_hash
+        if identity is None:
+            continue
+        body = _STAGE_SUFFIX.sub("", alert.summary)
+        out.append(
+            replace(
+                alert,
+                alert_id=make_alert_id(network, rule, identity, Stage.RETRACTED),
+                stage=Stage.RETRACTED,
+                detected_at=now,
+                confirmations=None,
+                summary=f"RETRACTED {body} [retracted]",
+            )
+        )
+    return out
+
+
+# -- balances -----------------------------------------------------------------------------
+
+
+class _Movement(Protocol):
+    sender: str
+    recipient: str
+    xem: int
+    fee: int
+
+
+def explained_change(address: str, transfers: Iterable[_Movement]) -> int:
+    """How much the given transfers change ``address``'s balance (micro-XEM, signed)."""
+    delta = 0
+    for t in transfers:
+        if t.sender == address:
+            delta -= t.xem + t.fee
+        if t.recipient == address:
+            delta += t.xem
+    return delta
+
+
+def balance_drop_alert(
+    address: str,
+    ctx: RuleContext,
+    *,
+    previous_balance: int,
+    explained: int,
+    node_balance: int,
+    node_height: int,
+    now: datetime,
+    tolerance: int = 0,
+    node: str | None = None,
+) -> Alert | None:
+    """Alert when ``node_balance`` is lower than ``previous_balance + explained`` by more than
+    ``tolerance``: XEM left the account in ways the stored transfers do not show."""
+    expected = previous_balance + explained
+    missing = expected - node_balance
+    if missing <= tolerance:
+        return None
+    summary = (
+        f"BALANCE DROP {_who(address, ctx)} holds {grouped_xem(missing)} XEM less than its transfers "
+        f"explain ({grouped_xem(node_balance)} XEM at height {node_height:,})"
+    )
+    return Alert(
+        alert_id=make_alert_id(ctx.settings.network, BALANCE_DROP, f"{address}@{node_height}", Stage.FIRING),
+        rule=BALANCE_DROP,
+        stage=Stage.FIRING,
+        severity=Severity.CRITICAL if ctx.critical(address, missing) else Severity.WARNING,
+        detected_at=now,
+        summary=summary,
+        address=address,
+        label=ctx.name(address),
+        amount=missing,
+        height=node_height,
+        node=redact_url(node) if node else None,
+        extra=(("expected_balance_xem", format_xem(expected)), ("node_balance_xem", format_xem(node_balance))),
+    )
+
+
+# -- nodes and deliveries -----------------------------------------------------------------
+
+
+class _Transition(Protocol):
+    url: str
+    kind: str  # "trouble" | "recovered"
+    detail: str
+    episode: int
+
+
+def node_alert(transition: _Transition, *, network: str, now: datetime) -> Alert:
+    """A node-trouble episode's start (``firing``) or end (``resolved``), from
+    ``nemwatch.core.head.HeadTracker.transitions``."""
+    trouble = transition.kind == "trouble"
+    stage = Stage.FIRING if trouble else Stage.RESOLVED
+    shown = redact_url(transition.url)
+    detail = sanitize(scrub(transition.detail, secret_parts(transition.url)), max_len=200)
+    state = getattr(getattr(transition, "state", None), "value", None)
+    if trouble:
+        summary = f"NODE TROUBLE {shown}: {state + ', ' if state else ''}{detail}"
+    else:
+        summary = f"NODE RECOVERED {shown}"
+    return Alert(
+        alert_id=make_alert_id(network, NODE, f"{transition.url}#{transition.episode}", stage),
+        rule=NODE,
+        stage=stage,
+        severity=Severity.WARNING if trouble else Severity.INFO,
+        detected_at=now,
+        summary=summary,
+        node=shown,
+        extra=(("episode", transition.episode), ("detail", detail)),
+    )
+
+
+def delivery_alert(failed: Alert, sink: str, error: str, *, network: str, now: datetime) -> Alert:
+    """"Delivery broken": ``failed`` was dead-lettered on ``sink`` (a redacted sink name) with
+    ``error`` (redacted). Raised on the other sinks."""
+    reason = sanitize(error, max_len=300)
+    return Alert(
+        alert_id=make_alert_id(network, DELIVERY, f"{failed.alert_id}|{sink}", Stage.FIRING),
+        rule=DELIVERY,
+        stage=Stage.FIRING,
+        severity=Severity.CRITICAL,
+        detected_at=now,
+        summary=f"DELIVERY BROKEN {sink}: {reason}; undelivered: {failed.summary}",
+        address=failed.address,
+        label=failed.label,
+        extra=(("failed_alert_id", failed.alert_id), ("sink", sink), ("error", reason)),
+    )
