@@ -448,15 +448,15 @@ def test_path_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     result = CliRunner().invoke(main, ["config", "path"])
     assert result.exit_code == 0
     expected = paths.platform_config_path()
-    assert f"config: {expected} (missing; the built-in default is used)" in result.stdout
+    assert f"config:  {expected} (missing; the built-in default is used)" in result.stdout
     state = tmp_path / "xdg-state" / "nemwatch"
-    assert f"state:  {state}" in result.stdout
-    assert f"db:     {state / paths.DB_FILE_NAME}" in result.stdout
+    assert f"state:   {state}" in result.stdout
+    assert f"db:      {state / paths.DB_FILE_NAME}" in result.stdout
     path = write(tmp_path, '[state]\ndir = "here"\n')
     monkeypatch.setenv(paths.CONFIG_ENV, str(path))
     result = CliRunner().invoke(main, ["config", "path"])
-    assert f"config: {path} (exists)" in result.stdout
-    assert f"db:     {tmp_path / 'here' / paths.DB_FILE_NAME}" in result.stdout
+    assert f"config:  {path} (exists)" in result.stdout
+    assert f"db:      {tmp_path / 'here' / paths.DB_FILE_NAME}" in result.stdout
 
 
 def test_path_command_reports_a_broken_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

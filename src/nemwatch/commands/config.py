@@ -48,13 +48,13 @@ def path() -> None:
     file, named = resolve_config_path(None)
     exists = file.is_file()
     note = "exists" if exists else ("missing" if named else "missing; the built-in default is used")
-    click.echo(f"config: {file} ({note})")
+    click.echo(f"config:  {file} ({note})")
     try:
         cfg = load_config(None)
     except ConfigError as err:
         config_error_exit(err)
-    click.echo(f"state:  {cfg.state_dir(create=False)}")
-    click.echo(f"db:     {cfg.db_path(create=False)}")
+    click.echo(f"state:   {cfg.state_dir(create=False)}")
+    click.echo(f"db:      {cfg.db_path(create=False)}")
     click.echo(f"journal: {cfg.journal_path(create=False)}")
 
 
