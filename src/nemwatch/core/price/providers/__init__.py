@@ -1,0 +1,1 @@
+"""One module per price source; each parses its answers into typed objects at the edge."""

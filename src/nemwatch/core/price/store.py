@@ -1,0 +1,296 @@
+"""SQLite storage for ticks, trades, candles and what the stored data covers.
+
+It opens the same database file as the rest of nemwatch (``state_dir/nemwatch.sqlite3``) in
+WAL mode and keeps to its own tables, all prefixed ``price_``, and its own row in the shared
+``schema_versions(component, version)`` table. Prices and amounts are stored as decimal text
+(exact); times as integer microseconds since the Unix epoch, UTC.
+
+Coverage rows record which time spans are known to be complete: for trades, spans polled
+without a gap; for candles, spans fetched from a chart API. A VWAP is only called "fully
+covered" when a coverage row holds its whole window.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from nemwatch.core.models import Candle, PriceTick, Trade
+from nemwatch.core.price.intervals import Interval, merge
+
+COMPONENT = "price"
+SCHEMA_VERSION = 1
+TRADES_KIND = "trades"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS price_ticks (
+    source TEXT NOT NULL, pair TEXT NOT NULL, at INTEGER NOT NULL, price TEXT NOT NULL,
+    indicative INTEGER NOT NULL DEFAULT 0, bid TEXT, ask TEXT, volume_24h TEXT, vwap_24h TEXT,
+    UNIQUE (source, pair, at));
+CREATE INDEX IF NOT EXISTS price_ticks_at ON price_ticks (pair, at);
+CREATE TABLE IF NOT EXISTS price_trades (
+    source TEXT NOT NULL, pair TEXT NOT NULL, trade_id TEXT NOT NULL, at INTEGER NOT NULL,
+    price TEXT NOT NULL, amount TEXT NOT NULL, side TEXT,
+    UNIQUE (source, pair, trade_id));
+CREATE INDEX IF NOT EXISTS price_trades_at ON price_trades (source, pair, at);
+CREATE TABLE IF NOT EXISTS price_candles (
+    source TEXT NOT NULL, pair TEXT NOT NULL, seconds INTEGER NOT NULL, start INTEGER NOT NULL,
+    open TEXT NOT NULL, high TEXT NOT NULL, low TEXT NOT NULL, close TEXT NOT NULL,
+    volume TEXT NOT NULL, average TEXT,
+    UNIQUE (source, pair, seconds, start));
+CREATE TABLE IF NOT EXISTS price_coverage (
+    source TEXT NOT NULL, pair TEXT NOT NULL, kind TEXT NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS price_coverage_key ON price_coverage (source, pair, kind);
+"""
+
+
+class SchemaTooNew(RuntimeError):
+    """The database was written by a newer nemwatch."""
+
+
+def to_us(when: datetime) -> int:
+    if when.tzinfo is None:
+        raise ValueError("naive datetime")
+    delta = when.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_us(value: int) -> datetime:
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=value)
+
+
+def candle_kind(seconds: int) -> str:
+    return f"candles:{seconds}"
+
+
+def _opt(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _dec(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """How long each kind of row is kept; None keeps it forever."""
+
+    ticks: timedelta | None = timedelta(days=30)
+    trades: timedelta | None = timedelta(days=400)
+    candles: timedelta | None = None
+
+
+class PriceStore:
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA busy_timeout=30000")
+        with self._tx():
+            for statement in _split(_SCHEMA):
+                self.db.execute(statement)
+            self._check_version()
+
+    # -- plumbing ------------------------------------------------------------------------
+    def _tx(self) -> _Tx:
+        return _Tx(self.db)
+
+    def _check_version(self) -> None:
+        row = self.db.execute("SELECT version FROM schema_versions WHERE component = ?", (COMPONENT,)).fetchone()
+        if row is None:
+            self.db.execute("INSERT INTO schema_versions (component, version) VALUES (?, ?)", (COMPONENT, SCHEMA_VERSION))
+        elif row[0] > SCHEMA_VERSION:
+            raise SchemaTooNew(f"price tables are at version {row[0]}, this nemwatch knows {SCHEMA_VERSION}")
+
+    def schema_version(self) -> int:
+        row = self.db.execute("SELECT version FROM schema_versions WHERE component = ?", (COMPONENT,)).fetchone()
+        return int(row[0])
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> PriceStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- writes --------------------------------------------------------------------------
+    def add_tick(self, tick: PriceTick) -> bool:
+        with self._tx():
+            cur = self.db.execute(
+                "INSERT OR IGNORE INTO price_ticks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    tick.source, tick.pair, to_us(tick.at), str(tick.price), int(tick.indicative),
+                    _opt(tick.bid), _opt(tick.ask), _opt(tick.volume_24h), _opt(tick.vwap_24h),
+                ),
+            )
+        return cur.rowcount == 1
+
+    def add_ticks(self, ticks: Iterable[PriceTick]) -> int:
+        return sum(self.add_tick(t) for t in ticks)
+
+    def add_trades(self, trades: Iterable[Trade]) -> int:
+        """Store trades, ignoring ids already stored; return how many were new."""
+        new = 0
+        with self._tx():
+            for t in trades:
+                cur = self.db.execute(
+                    "INSERT OR IGNORE INTO price_trades VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (t.source, t.pair, t.trade_id, to_us(t.at), str(t.price), str(t.amount), t.side),
+                )
+                new += cur.rowcount
+        return new
+
+    def add_candles(self, candles: Iterable[Candle]) -> int:
+        """Store candles; a candle already stored is replaced (the last one may have grown)."""
+        count = 0
+        with self._tx():
+            for c in candles:
+                self.db.execute(
+                    "INSERT OR REPLACE INTO price_candles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        c.source, c.pair, c.seconds, to_us(c.start), str(c.open), str(c.high), str(c.low),
+                        str(c.close), str(c.volume), _opt(c.average),
+                    ),
+                )
+                count += 1
+        return count
+
+    def add_coverage(self, source: str, pair: str, kind: str, start: datetime, end: datetime) -> None:
+        if start >= end:
+            return
+        with self._tx():
+            merged = merge([*self._coverage(source, pair, kind), (start, end)])
+            self._write_coverage(source, pair, kind, merged)
+
+    def _write_coverage(self, source: str, pair: str, kind: str, intervals: list[Interval]) -> None:
+        self.db.execute("DELETE FROM price_coverage WHERE source = ? AND pair = ? AND kind = ?", (source, pair, kind))
+        self.db.executemany(
+            "INSERT INTO price_coverage VALUES (?, ?, ?, ?, ?)",
+            [(source, pair, kind, to_us(a), to_us(b)) for a, b in intervals],
+        )
+
+    # -- reads ---------------------------------------------------------------------------
+    def _coverage(self, source: str, pair: str, kind: str) -> list[Interval]:
+        rows = self.db.execute(
+            "SELECT start, end FROM price_coverage WHERE source = ? AND pair = ? AND kind = ? ORDER BY start",
+            (source, pair, kind),
+        ).fetchall()
+        return [(from_us(a), from_us(b)) for a, b in rows]
+
+    def coverage(self, source: str, pair: str, kind: str) -> list[Interval]:
+        return self._coverage(source, pair, kind)
+
+    def trades(self, source: str, pair: str, start: datetime, end: datetime) -> list[Trade]:
+        rows = self.db.execute(
+            "SELECT trade_id, at, price, amount, side FROM price_trades"
+            " WHERE source = ? AND pair = ? AND at >= ? AND at < ? ORDER BY at, trade_id",
+            (source, pair, to_us(start), to_us(end)),
+        ).fetchall()
+        return [Trade(source, pair, tid, Decimal(p), Decimal(a), from_us(at), side) for tid, at, p, a, side in rows]
+
+    def newest_trade(self, source: str, pair: str) -> Trade | None:
+        row = self.db.execute(
+            "SELECT trade_id, at, price, amount, side FROM price_trades WHERE source = ? AND pair = ?"
+            " ORDER BY at DESC, length(trade_id) DESC, trade_id DESC LIMIT 1",
+            (source, pair),
+        ).fetchone()
+        if row is None:
+            return None
+        tid, at, p, a, side = row
+        return Trade(source, pair, tid, Decimal(p), Decimal(a), from_us(at), side)
+
+    def candles(self, source: str, pair: str, seconds: int, start: datetime, end: datetime) -> list[Candle]:
+        rows = self.db.execute(
+            "SELECT start, open, high, low, close, volume, average FROM price_candles"
+            " WHERE source = ? AND pair = ? AND seconds = ? AND start >= ? AND start < ? ORDER BY start",
+            (source, pair, seconds, to_us(start), to_us(end)),
+        ).fetchall()
+        return [
+            Candle(source, pair, from_us(s), seconds, Decimal(o), Decimal(h), Decimal(lo), Decimal(c), Decimal(v), _dec(av))
+            for s, o, h, lo, c, v, av in rows
+        ]
+
+    def candle_sizes(self, source: str, pair: str) -> list[int]:
+        rows = self.db.execute(
+            "SELECT DISTINCT seconds FROM price_candles WHERE source = ? AND pair = ? ORDER BY seconds", (source, pair)
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def ticks(self, pair: str, start: datetime, end: datetime, source: str | None = None) -> list[PriceTick]:
+        sql = "SELECT source, at, price, indicative, bid, ask, volume_24h, vwap_24h FROM price_ticks WHERE pair = ? AND at >= ? AND at < ?"
+        args: list[object] = [pair, to_us(start), to_us(end)]
+        if source is not None:
+            sql += " AND source = ?"
+            args.append(source)
+        rows = self.db.execute(sql + " ORDER BY at", args).fetchall()
+        return [_tick(pair, row) for row in rows]
+
+    def latest_tick(self, pair: str, source: str | None = None) -> PriceTick | None:
+        sql = "SELECT source, at, price, indicative, bid, ask, volume_24h, vwap_24h FROM price_ticks WHERE pair = ?"
+        args: list[object] = [pair]
+        if source is not None:
+            sql += " AND source = ?"
+            args.append(source)
+        row = self.db.execute(sql + " ORDER BY at DESC LIMIT 1", args).fetchone()
+        return None if row is None else _tick(pair, row)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            name: int(self.db.execute(f"SELECT count(*) FROM price_{name}").fetchone()[0])
+            for name in ("ticks", "trades", "candles")
+        }
+
+    # -- retention -----------------------------------------------------------------------
+    def prune(self, now: datetime, retention: Retention) -> dict[str, int]:
+        """Delete rows older than their retention; coverage is trimmed to what is left."""
+        removed = {"ticks": 0, "trades": 0, "candles": 0}
+        with self._tx():
+            if retention.ticks is not None:
+                cut = to_us(now - retention.ticks)
+                removed["ticks"] = self.db.execute("DELETE FROM price_ticks WHERE at < ?", (cut,)).rowcount
+            if retention.trades is not None:
+                cut = to_us(now - retention.trades)
+                removed["trades"] = self.db.execute("DELETE FROM price_trades WHERE at < ?", (cut,)).rowcount
+                self._trim_coverage("kind = ?", (TRADES_KIND,), cut)
+            if retention.candles is not None:
+                cut = to_us(now - retention.candles)
+                removed["candles"] = self.db.execute("DELETE FROM price_candles WHERE start < ?", (cut,)).rowcount
+                self._trim_coverage("kind LIKE 'candles:%'", (), cut)
+        return removed
+
+    def _trim_coverage(self, where: str, args: tuple[object, ...], cut: int) -> None:
+        self.db.execute(f"DELETE FROM price_coverage WHERE {where} AND end <= ?", (*args, cut))
+        self.db.execute(f"UPDATE price_coverage SET start = ? WHERE {where} AND start < ?", (cut, *args, cut))
+
+
+def _tick(pair: str, row: tuple[Any, ...]) -> PriceTick:
+    source, at, price, indicative, bid, ask, vol, vwap = row
+    return PriceTick(
+        source=source, pair=pair, price=Decimal(price), at=from_us(at), indicative=bool(indicative),
+        bid=_dec(bid), ask=_dec(ask), volume_24h=_dec(vol), vwap_24h=_dec(vwap),
+    )
+
+
+def _split(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+class _Tx:
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on error (autocommit connection)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
