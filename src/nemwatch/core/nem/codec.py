@@ -26,12 +26,11 @@ Rules applied to transactions:
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from nemwatch.core.models import (
     MICRO_XEM,
@@ -86,22 +85,6 @@ __all__ = [
 ]
 
 MAINNET = Network.MAINNET
-_T = TypeVar("_T")
-
-
-def _edge(func: Callable[..., _T]) -> Callable[..., _T]:
-    """Whatever goes wrong on untrusted input leaves as ``ParseError``, never as anything else."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> _T:
-        try:
-            return func(*args, **kwargs)
-        except ParseError:
-            raise
-        except Exception as err:  # untrusted input: any failure is a parse failure
-            raise ParseError(f"malformed NIS JSON ({type(err).__name__})") from None
-
-    return wrapper
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +105,7 @@ def _reject_constant(name: str) -> Any:
     raise ParseError(f"JSON constant {name} is not allowed")
 
 
-@_edge
+@j.untrusted
 def parse_json(raw: bytes | bytearray | memoryview | str) -> Any:
     """Decode a node's raw answer (strict UTF-8 JSON; NaN and Infinity are refused)."""
     if isinstance(raw, (bytes, bytearray, memoryview)):
@@ -141,7 +124,7 @@ def parse_json(raw: bytes | bytearray | memoryview | str) -> Any:
 # --- node, chain, account --------------------------------------------------------------------
 
 
-@_edge
+@j.untrusted
 def parse_status(obj: Any) -> NodeStatus:
     """``/heartbeat`` or ``/status``: ``{"code", "type", "message"}``."""
     d = j.as_dict(obj, "status")
@@ -151,7 +134,7 @@ def parse_status(obj: Any) -> NodeStatus:
     )
 
 
-@_edge
+@j.untrusted
 def parse_node_info(obj: Any) -> NodeInfo:
     """``/node/info`` (a Node: metaData, endpoint, identity)."""
     d = j.as_dict(obj, "node")
@@ -170,7 +153,7 @@ def parse_node_info(obj: Any) -> NodeInfo:
     )
 
 
-@_edge
+@j.untrusted
 def parse_height(obj: Any) -> int:
     """``/chain/height`` or ``/node/active-peers/max-chain-height``: ``{"height": N}``."""
     return j.integer(j.as_dict(obj, "height"), "height", (1, 2**63 - 1))
@@ -180,7 +163,7 @@ def _account_addresses(items: list[Any], what: str, network: Network) -> tuple[s
     return tuple(j.address(j.as_dict(item, what), "address", network) for item in items)
 
 
-@_edge
+@j.untrusted
 def parse_account(obj: Any, network: Network = MAINNET) -> AccountInfo:
     """``/account/get*``: an AccountMetaDataPair ``{"meta", "account"}`` or a bare AccountInfo."""
     d = j.as_dict(obj, "account")
@@ -215,7 +198,7 @@ def parse_account(obj: Any, network: Network = MAINNET) -> AccountInfo:
     )
 
 
-@_edge
+@j.untrusted
 def parse_mosaics_owned(obj: Any) -> tuple[MosaicAmount, ...]:
     """``/account/mosaic/owned``: ``{"data": [{"mosaicId", "quantity"}]}``, nem:xem included."""
     items = j.array(j.as_dict(obj, "mosaics"), "data")
@@ -227,7 +210,7 @@ def parse_mosaics_owned(obj: Any) -> tuple[MosaicAmount, ...]:
     return tuple(out)
 
 
-@_edge
+@j.untrusted
 def parse_error(obj: Any) -> NisError:
     """A NIS error body (HTTP 4xx/5xx)."""
     d = j.as_dict(obj, "error")
@@ -444,7 +427,7 @@ def _optional_hash(value: str | None, what: str) -> str | None:
     return None if value is None else j.hex_value(value, what, 32).hex()
 
 
-@_edge
+@j.untrusted
 def parse_transaction(
     tx: Any,
     *,
@@ -466,7 +449,7 @@ def parse_transaction(
     return transaction
 
 
-@_edge
+@j.untrusted
 def parse_tx_pair(obj: Any, network: Network = MAINNET) -> Transaction:
     """A TransactionMetaDataPair (``/account/transfers/*``, ``/transaction/get``).
 
@@ -489,13 +472,13 @@ def parse_tx_pair(obj: Any, network: Network = MAINNET) -> Transaction:
     return transaction
 
 
-@_edge
+@j.untrusted
 def parse_tx_page(obj: Any, network: Network = MAINNET) -> tuple[Transaction, ...]:
     """A page of TransactionMetaDataPairs: ``{"data": [...]}``, newest first as NIS sends it."""
     return tuple(parse_tx_pair(item, network) for item in j.array(j.as_dict(obj, "page"), "data"))
 
 
-@_edge
+@j.untrusted
 def parse_unconfirmed(obj: Any, network: Network = MAINNET) -> tuple[Transaction, ...]:
     """``/account/unconfirmedTransactions``: pairs whose meta is ``{"data": innerHash|null}``.
 
@@ -515,7 +498,7 @@ def parse_unconfirmed(obj: Any, network: Network = MAINNET) -> tuple[Transaction
     return tuple(out)
 
 
-@_edge
+@j.untrusted
 def parse_block(obj: Any, height: int | None = None, network: Network = MAINNET) -> Block:
     """A Block (``/block/at/public``, ``/chain/last-block``); ``height`` is the one asked for.
 

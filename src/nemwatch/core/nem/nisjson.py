@@ -8,8 +8,11 @@ offending value in the error text (it is attacker-written).
 
 from __future__ import annotations
 
+import functools
 import re
-from typing import Any
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any, TypeVar
 
 from nemwatch.core.models import Network
 from nemwatch.core.nem import address as nem_address
@@ -21,8 +24,26 @@ UINT63 = (0, 2**63 - 1)  # NIS longs that are never negative (amounts, fees, qua
 _HEX = re.compile(r"[0-9a-fA-F]*")
 
 
+_T = TypeVar("_T")
+
+
 class ParseError(ValueError):
     """NIS JSON that nemwatch cannot accept; ``str(err)`` says what and where in one line."""
+
+
+def untrusted(func: Callable[..., _T]) -> Callable[..., _T]:
+    """Whatever goes wrong on untrusted input leaves as ``ParseError``, never as anything else."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> _T:
+        try:
+            return func(*args, **kwargs)
+        except ParseError:
+            raise
+        except Exception as err:  # untrusted input: any failure is a parse failure
+            raise ParseError(f"malformed NIS JSON ({type(err).__name__})") from None
+
+    return wrapper
 
 
 def as_dict(value: Any, what: str) -> dict[str, Any]:
@@ -136,10 +157,21 @@ def address(d: dict[str, Any], key: str, network: Network) -> str:
 def address_value(value: Any, what: str, network: Network) -> str:
     if not isinstance(value, str):
         raise ParseError(f"{what}: expected an address string")
+    valid, reason = _checked_address(value, network)
+    if reason:
+        raise ParseError(f"{what}: {reason}")
+    return valid
+
+
+@lru_cache(maxsize=65536)
+def _checked_address(value: str, network: Network) -> tuple[str, str]:
+    """(normalized address, "") or ("", why it is invalid); blocks repeat addresses a lot."""
+    if len(value) > 64:
+        return "", "address too long"
     try:
-        return nem_address.validate(value, network)
+        return nem_address.validate(value, network), ""
     except nem_address.AddressError as err:
-        raise ParseError(f"{what}: {err}") from None
+        return "", str(err)
 
 
 def address_of_key(public_key_hex: str, network: Network) -> str:

@@ -315,14 +315,19 @@ SUPPORTED: frozenset[tuple[int, int]] = frozenset(_KINDS)
 """The (type, structure version) pairs nemwatch can serialize and hash."""
 
 
-def type_and_version(tx: dict[str, Any], network: Network) -> tuple[int, int]:
-    """``(type, structure version)`` of a NIS transaction, its network byte checked."""
+def _kind(tx: dict[str, Any], network: Network) -> tuple[int, int]:
     return j.integer(tx, "type", j.INT32), j.entity_version(tx, network)
+
+
+@j.untrusted
+def type_and_version(tx: dict[str, Any], network: Network = Network.MAINNET) -> tuple[int, int]:
+    """``(type, structure version)`` of a NIS transaction, its network byte checked."""
+    return _kind(j.as_dict(tx, "transaction"), network)
 
 
 def _build(tx: Any, network: Network, *, verifiable: bool) -> Any:
     tx = j.as_dict(tx, "transaction")
-    kind = type_and_version(tx, network)
+    kind = _kind(tx, network)
     entry = _KINDS.get(kind)
     if entry is None:
         raise UnsupportedTransaction(f"transaction type {kind[0]} version {kind[1]} is not supported")
@@ -355,6 +360,7 @@ def _build(tx: Any, network: Network, *, verifiable: bool) -> Any:
     return obj
 
 
+@j.untrusted
 def sdk_transaction(tx: dict[str, Any], network: Network = Network.MAINNET) -> Any:
     """The signed SDK transaction object (``symbolchain.nc``) a NIS JSON transaction describes.
 
@@ -369,9 +375,10 @@ def _encode(tx: dict[str, Any], network: Network) -> EncodedTx:
     obj = _build(tx, network, verifiable=True)
     full = bytes(obj.serialize())
     if isinstance(obj, nc.MultisigTransactionV1):
-        inner = bytes(obj.inner_transaction.serialize())
-        unsigned = full[:_SIGNATURE_START] + full[_SIGNATURE_END : _HEADER_END + 4 + len(inner)]
-        inner_digest: str | None = keccak256(inner).hex()
+        # after the header: int32 inner size, the inner transaction, then the cosignatures
+        inner_end = _HEADER_END + 4 + int.from_bytes(full[_HEADER_END : _HEADER_END + 4], "little")
+        unsigned = full[:_SIGNATURE_START] + full[_SIGNATURE_END:inner_end]
+        inner_digest: str | None = keccak256(full[_HEADER_END + 4 : inner_end]).hex()
     else:
         unsigned = full[:_SIGNATURE_START] + full[_SIGNATURE_END:]
         inner_digest = None
@@ -379,14 +386,10 @@ def _encode(tx: dict[str, Any], network: Network) -> EncodedTx:
     return EncodedTx(keccak256(unsigned).hex(), inner_digest, unsigned, signed)
 
 
+@j.untrusted
 def encode(tx: dict[str, Any], network: Network = Network.MAINNET) -> EncodedTx:
     """Hash, inner hash and signed binary form of a NIS JSON transaction, in one pass."""
-    try:
-        return _encode(tx, network)
-    except ParseError:
-        raise
-    except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as err:
-        raise ParseError(f"transaction cannot be serialized: {type(err).__name__}") from None
+    return _encode(tx, network)
 
 
 def transaction_hash(tx: dict[str, Any], network: Network = Network.MAINNET) -> str:
@@ -408,12 +411,17 @@ def transaction_bytes(tx: dict[str, Any], network: Network = Network.MAINNET) ->
 
 
 def _verify(public_key: bytes, data: bytes, signature: Any) -> bool:
-    try:
-        return bool(Verifier(PublicKey(public_key)).verify(data, Signature(j.hex_value(signature, "signature", 64))))
-    except ParseError:
+    if signature is None:
         return False
+    the_signature = Signature(j.hex_value(signature, "signature", 64))
+    try:
+        verifier = Verifier(PublicKey(public_key))
+    except ValueError:  # not a usable key (the SDK refuses the zero key): nothing verifies
+        return False
+    return bool(verifier.verify(data, the_signature))
 
 
+@j.untrusted
 def verify_signature(tx: dict[str, Any], network: Network = Network.MAINNET) -> bool:
     """True when the transaction's own signature verifies over its unsigned form.
 
@@ -424,6 +432,7 @@ def verify_signature(tx: dict[str, Any], network: Network = Network.MAINNET) -> 
     return _verify(j.hex_field(tx, "signer", 32), encoded.unsigned, tx.get("signature"))
 
 
+@j.untrusted
 def block_signing_bytes(
     block: dict[str, Any],
     network: Network = Network.MAINNET,
@@ -439,12 +448,7 @@ def block_signing_bytes(
     ``signed_transactions`` may hold the already serialized transactions (``EncodedTx.signed``)
     to spare the work.
     """
-    try:
-        return _block_bytes(j.as_dict(block, "block"), network, signed_transactions)
-    except ParseError:
-        raise
-    except (ValueError, TypeError, KeyError, AttributeError, OverflowError, struct.error) as err:
-        raise ParseError(f"block cannot be serialized: {type(err).__name__}") from None
+    return _block_bytes(j.as_dict(block, "block"), network, signed_transactions)
 
 
 def block_hash(
@@ -464,6 +468,7 @@ def block_hash(
     return keccak256(block_signing_bytes(block, network, signed_transactions=signed_transactions)).hex()
 
 
+@j.untrusted
 def verify_block_signature(
     block: dict[str, Any],
     network: Network = Network.MAINNET,
