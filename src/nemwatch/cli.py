@@ -15,6 +15,8 @@ from nemwatch import __version__
 # name -> "module:attribute" of a click command
 COMMANDS: dict[str, str] = {
     "config": "nemwatch.commands.config:config",
+    "price": "nemwatch.commands.price:price",
+    "vwap": "nemwatch.commands.vwap:vwap",
 }
 
 

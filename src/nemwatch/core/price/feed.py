@@ -153,6 +153,7 @@ class PriceFeed:
         backoff_base: float = 5.0,
         backoff_cap: float = 600.0,
         trade_batch_limits: Mapping[str, int] = TRADE_BATCH_LIMITS,
+        tick_store_every: timedelta = timedelta(seconds=60),
         client: httpx.AsyncClient | None = None,
         own_client: bool = False,
     ) -> None:
@@ -170,6 +171,8 @@ class PriceFeed:
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self.trade_batch_limits = dict(trade_batch_limits)
+        self.tick_store_every = tick_store_every
+        self._stored: dict[str, PriceTick] = {}
         self.state = {p.name: ProviderState(p.name) for p in self.providers}
         self.current: PriceTick | None = store.latest_tick(self.pair) if store is not None else None
         self.valuer = Valuer(lambda: self.current, stale_after)
@@ -342,10 +345,18 @@ class PriceFeed:
             self._ok(provider)
             if self.current is None or tick.at >= self.current.at:
                 self.current = tick
-            if self.store is not None:
-                self.store.add_tick(tick)
+            self._store_tick(tick)
             return tick
         return None
+
+    def _store_tick(self, tick: PriceTick) -> None:
+        """Store a tick when the price moved or ``tick_store_every`` has passed for its source."""
+        if self.store is None:
+            return
+        last = self._stored.get(tick.source)
+        if last is None or last.price != tick.price or tick.at - last.at >= self.tick_store_every:
+            self.store.add_tick(tick)
+            self._stored[tick.source] = tick
 
     def status(self, now: datetime | None = None) -> FeedStatus:
         return FeedStatus(
