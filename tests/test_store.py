@@ -305,6 +305,8 @@ def test_journal_bookkeeping(store: Store) -> None:
     store.journal_record("a1", 999, T0)  # already recorded: ignored
     assert store.journal_has("a1") and not store.journal_has("zz")
     assert store.journal_end() == 250
+    store.journal_record("a3", 40, T0)  # a rotated file starts again from zero
+    assert store.journal_end() == 40
 
 
 def test_naive_times_are_refused(store: Store) -> None:

@@ -200,6 +200,6 @@ class AlertTables(StoreBase):
         )
 
     def journal_end(self) -> int:
-        """The largest recorded line end: the journal is known up to this byte."""
-        rows = self._read("SELECT max(end_offset) AS e FROM journal")
-        return int(rows[0]["e"] or 0)
+        """Where the most recently recorded line ends: the journal is known up to this byte."""
+        rows = self._read("SELECT end_offset FROM journal ORDER BY rowid DESC LIMIT 1")
+        return int(rows[0]["end_offset"]) if rows else 0

@@ -1,0 +1,198 @@
+"""The outbox dispatcher: deliver every due alert to its sinks, after the commit that stored it.
+
+At-least-once, per sink: an outbox row stays ``pending`` until its sink confirms, so a crash
+at any point only repeats a send (receivers drop duplicates by ``alert_id``; the journal sink
+never repeats). For each due row, in alert order per sink, sinks side by side:
+
+- success: ``delivered``;
+- ``RetryableError`` (or an unexpected exception): ``attempts + 1`` and the next attempt after
+  the policy's backoff (1 s, 2 s, 4 s ... up to 5 min, jittered) or the sink's ``Retry-After``.
+  The sink is then left alone until that time: its other due rows wait without counting an
+  attempt, so a dead endpoint is not hammered and alert order is kept;
+- ``PermanentError``, or retrying for longer than ``give_up_after``: ``dead``, and in the same
+  transaction a "delivery broken" alert (rule ``delivery``, critical) is queued for every
+  other sink. A broken delivery of a "delivery broken" alert is only logged (no cascade).
+
+Every error text stored or logged is scrubbed of the sink's secrets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from nemwatch.core.rules import DELIVERY, delivery_alert
+from nemwatch.core.store import Delivery, Store
+from nemwatch.headless.logscrub import protect
+from nemwatch.headless.retry import RetryPolicy
+from nemwatch.headless.sinks.base import PermanentError, RetryableError, Sink, describe
+from nemwatch.redact import scrub
+
+log = logging.getLogger("nemwatch.delivery")
+
+Clock = Callable[[], datetime]
+Sleep = Callable[[float], Awaitable[None]]
+_MAX_PASSES = 3
+
+
+@dataclass
+class DeliveryStats:
+    delivered: int = 0
+    retried: int = 0  # failed, another attempt scheduled
+    dead: int = 0
+    deferred: int = 0  # due, but their sink is backing off
+    raised: int = 0  # "delivery broken" alerts queued
+
+    def add(self, other: DeliveryStats) -> None:
+        self.delivered += other.delivered
+        self.retried += other.retried
+        self.dead += other.dead
+        self.deferred += other.deferred
+        self.raised += other.raised
+
+
+class Dispatcher:
+    """Delivers the store's outbox to ``sinks`` (outbox name -> sink)."""
+
+    def __init__(
+        self,
+        store: Store,
+        sinks: Mapping[str, Sink],
+        *,
+        clock: Clock,
+        sleep: Sleep = asyncio.sleep,
+        policy: RetryPolicy | None = None,
+        network: str = "mainnet",
+        rng: random.Random | None = None,
+        batch: int = 200,
+    ) -> None:
+        self._store = store
+        self._sinks = dict(sinks)
+        self._clock = clock
+        self._sleep = sleep
+        self._policy = policy or RetryPolicy()
+        self._network = network
+        self._rng = rng or random.Random()
+        self._batch = batch
+        self._backoff_until: dict[str, datetime] = {}
+        self._lock = asyncio.Lock()
+        for sink in self._sinks.values():
+            protect(sink.secrets)
+
+    @property
+    def sink_names(self) -> list[str]:
+        return list(self._sinks)
+
+    async def deliver_pending(self, now: datetime | None = None) -> DeliveryStats:
+        """Send every outbox row due at ``now`` (default: the clock) and record the outcomes."""
+        async with self._lock:
+            total = DeliveryStats()
+            for _ in range(_MAX_PASSES):
+                stats = await self._pass(now or self._clock())
+                total.add(stats)
+                if not stats.raised:
+                    break  # a pass that raised "delivery broken" alerts is followed by one more
+            return total
+
+    def next_due(self, now: datetime | None = None) -> datetime | None:
+        """When a row can next be sent, taking each sink's backoff into account."""
+        now = now or self._clock()
+        times = []
+        for name in self._sinks:
+            due = self._store.next_attempt_at([name])
+            if due is None:
+                continue
+            blocked = self._backoff_until.get(name)
+            times.append(max(due, blocked) if blocked is not None and blocked > now else due)
+        return min(times) if times else None
+
+    async def run(self, stop: asyncio.Event, wake: asyncio.Event | None = None, idle: float = 30.0) -> None:
+        """Deliver until ``stop`` is set. ``wake`` (set it after a commit) cuts a wait short."""
+        while not stop.is_set():
+            await self.deliver_pending()
+            now = self._clock()
+            due = self.next_due(now)
+            wait = idle if due is None else min(idle, max(0.0, (due - now).total_seconds()))
+            if wait > 0:
+                await self._wait(stop, wake, wait)
+
+    async def aclose(self) -> None:
+        for sink in self._sinks.values():
+            await sink.aclose()
+
+    async def _wait(self, stop: asyncio.Event, wake: asyncio.Event | None, seconds: float) -> None:
+        waiters = [asyncio.ensure_future(self._sleep(seconds)), asyncio.ensure_future(stop.wait())]
+        if wake is not None:
+            waiters.append(asyncio.ensure_future(wake.wait()))
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waiters:
+                w.cancel()
+            await asyncio.gather(*waiters, return_exceptions=True)
+            if wake is not None:
+                wake.clear()
+
+    async def _pass(self, now: datetime) -> DeliveryStats:
+        due = self._store.pending_deliveries(now, self._batch, sinks=list(self._sinks))
+        by_sink: dict[str, list[Delivery]] = {}
+        for row in due:
+            by_sink.setdefault(row.sink, []).append(row)
+        parts = await asyncio.gather(*(self._drain(name, rows, now) for name, rows in by_sink.items()))
+        stats = DeliveryStats()
+        for part in parts:
+            stats.add(part)
+        return stats
+
+    async def _drain(self, name: str, rows: list[Delivery], now: datetime) -> DeliveryStats:
+        sink = self._sinks[name]
+        stats = DeliveryStats()
+        for row in rows:
+            blocked = self._backoff_until.get(name)
+            if blocked is not None and blocked > now:
+                stats.deferred += 1
+                continue
+            try:
+                await sink.send(row.alert)
+            except PermanentError as exc:
+                self._dead(row, scrub(str(exc), sink.secrets), stats)
+            except RetryableError as exc:
+                self._retry(row, scrub(str(exc), sink.secrets), exc.retry_after, stats)
+            except Exception as exc:  # a sink bug must not stop the others
+                self._retry(row, f"{name}: {describe(exc, sink.secrets)}", None, stats)
+            else:
+                self._store.mark_delivered(row.alert_id, name, self._clock())
+                self._backoff_until.pop(name, None)
+                stats.delivered += 1
+        return stats
+
+    def _retry(self, row: Delivery, error: str, retry_after: float | None, stats: DeliveryStats) -> None:
+        at = self._clock()
+        failures = row.attempts + 1
+        delay = self._policy.delay(failures, self._rng, retry_after)
+        next_at = at + timedelta(seconds=delay)
+        if next_at - row.created_at > self._policy.give_up_after:
+            self._dead(row, f"gave up after {failures} attempts: {error}", stats)
+            return
+        self._store.mark_failed(row.alert_id, row.sink, error, next_at)
+        self._backoff_until[row.sink] = next_at
+        stats.retried += 1
+        log.warning(
+            "alert %s to %s failed (attempt %d): %s; next attempt in %.1f s",
+            row.alert_id, row.sink, failures, error, delay,
+        )
+
+    def _dead(self, row: Delivery, error: str, stats: DeliveryStats) -> None:
+        at = self._clock()
+        others = [n for n in self._sinks if n != row.sink]
+        with self._store.transaction():
+            self._store.mark_dead(row.alert_id, row.sink, error, at)
+            if row.alert.rule != DELIVERY and others:
+                broken = delivery_alert(row.alert, row.sink, error, network=self._network, now=at)
+                stats.raised += len(self._store.add_alerts([broken], others))
+        stats.dead += 1
+        log.error("alert %s to %s dead-lettered: %s", row.alert_id, row.sink, error)
