@@ -66,6 +66,13 @@ class RecentChain:
         for ref in refs:
             self.refs[ref.height] = ref
 
+    def load_rows(self, rows: Iterable[object]) -> None:
+        """Load stored block rows (anything with height, signature, prev_hash and hash)."""
+        self.load(
+            BlockRef(r.height, r.signature, r.prev_hash, r.hash)  # type: ignore[attr-defined]
+            for r in rows
+        )
+
     def add(self, block: Block) -> BlockRef:
         ref = BlockRef(block.height, block.signature, block.prev_block_hash, block.hash)
         parent = self.refs.get(block.height - 1)

@@ -1,0 +1,566 @@
+"""The engine: one loop that follows the chain, matches the watch set and raises alerts.
+
+Each cycle:
+
+1. asks every node for its height and takes the head a majority supports (``core.head``);
+   node trouble and recovery become alerts, one pair per episode;
+2. checks the stored chain against the nodes' (rollbacks, ``core.follow``) and rewinds when it
+   was rewritten, retracting alerted transfers that vanished;
+3. fetches each new block once and matches its transactions (multisig inner ones included)
+   against the whole watch set in memory; the block header, the matched transfers, the alerts
+   they cause and the cursor are committed in ONE transaction;
+4. checks the unconfirmed pool of urgent addresses, settles transfers that reached
+   ``settle_after`` confirmations, backfills newly watched addresses and reconciles balances;
+5. hands the outbox to the dispatcher: delivery happens after the commit, so a crash at any
+   moment loses no alert (it may deliver one twice, always with the same ``alert_id``).
+
+Time and sleep are injected; the engine never reads the wall clock itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, Protocol
+
+from nemwatch.core import rules
+from nemwatch.core.alert import Alert, Stage, make_alert_id
+from nemwatch.core.events import (
+    AlertRaised,
+    BackfillDone,
+    BlockProcessed,
+    CycleFailed,
+    Event,
+    HeadUpdated,
+    RollbackHandled,
+)
+from nemwatch.core.follow import DeepRollbackError, RecentChain, find_ancestor
+from nemwatch.core.head import HeadDecision, HeadTracker, NodeState
+from nemwatch.core.models import AccountInfo, Block, Network, Transaction, Transfer
+from nemwatch.core.store import BlockRow, Cursor, Store, TransferRow, TransferStatus
+from nemwatch.core.store.settling import cursors_with_prefix, due_for_settlement
+from nemwatch.core.watchset import WatchSet
+
+log = logging.getLogger("nemwatch.engine")
+
+CHAIN_CURSOR = "chain"
+_STAGE_SUFFIX = re.compile(r" \[[^\[\]]*\]$")
+UNCONFIRMED_LIFETIME = timedelta(hours=24, minutes=5)  # NIS deadlines are at most 24 h
+
+
+class ChainSource(Protocol):
+    """What the engine reads from the nodes (``core.nem.client.NisClient`` provides it)."""
+
+    async def heights(self) -> Mapping[str, int | BaseException]: ...
+
+    async def block_at(self, height: int) -> Block: ...
+
+    async def unconfirmed(self, address: str) -> Sequence[Transaction]: ...
+
+    async def account(self, address: str) -> AccountInfo: ...
+
+    async def transfers(
+        self, address: str, direction: str = "all", *, page_size: int = 100, until_hash: str | None = None,
+        max_pages: int | None = None,
+    ) -> Sequence[Transaction]: ...
+
+
+class Delivery(Protocol):
+    async def deliver_pending(self, now: datetime) -> Any: ...
+
+
+PriceLookup = Callable[[datetime], tuple[Decimal | None, str | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSettings:
+    network: Network = Network.MAINNET
+    poll_seconds: float = 5.0
+    unconfirmed_poll_seconds: float = 5.0
+    start_height: int | None = None
+    settle_after: int = rules.SETTLE_AFTER
+    max_blocks_per_cycle: int = 200
+    backfill_per_cycle: int = 5
+    backfill_max_pages: int = 20
+    balance_checks_per_cycle: int = 2
+    balance_check_seconds: float = 600.0
+    sinks: tuple[str, ...] = ("stdout",)
+
+
+@dataclass
+class CycleStats:
+    head: int | None = None
+    cursor: int | None = None
+    blocks: int = 0
+    alerts: list[Alert] = field(default_factory=list)
+    rollback: RollbackHandled | None = None
+    healthy_nodes: int = 0
+    troubled_nodes: int = 0
+
+
+class Engine:
+    def __init__(
+        self,
+        *,
+        source: ChainSource,
+        store: Store,
+        watch: WatchSet,
+        settings: EngineSettings,
+        clock: Callable[[], datetime],
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        delivery: Delivery | None = None,
+        price: PriceLookup | None = None,
+    ) -> None:
+        self.source = source
+        self.store = store
+        self.watch = watch
+        self.settings = settings
+        self.clock = clock
+        self.sleep = sleep
+        self.delivery = delivery
+        self.price = price
+        self.heads = HeadTracker()
+        self.chain = RecentChain()
+        self.chain.load_rows(store.recent_blocks())
+        self._listeners: list[Callable[[Event], None]] = []
+        self._pending: list[Event] = []
+        self._depth = 0
+        self._last_unconfirmed: datetime | None = None
+        self._balance_queue: list[str] = []
+        self._last_balance_round: datetime | None = None
+        self._restore_node_episodes()
+        self.sync_accounts()
+
+    # -- wiring ---------------------------------------------------------------------------
+
+    @property
+    def network(self) -> str:
+        return self.settings.network.value
+
+    @property
+    def context(self) -> rules.RuleContext:
+        return rules.RuleContext(
+            watch=self.watch,
+            labels=self.watch.labels,
+            settings=rules.RuleSettings(network=self.network, settle_after=self.settings.settle_after),
+        )
+
+    def subscribe(self, listener: Callable[[Event], None]) -> None:
+        self._listeners.append(listener)
+
+    def _emit(self, event: Event) -> None:
+        for listener in self._listeners:
+            try:
+                listener(event)
+            except Exception:  # a face's bug must not stop the watcher
+                log.exception("event listener failed")
+
+    @contextmanager
+    def _tx(self) -> Iterator[None]:
+        """A store transaction; the events it produced are emitted only once it committed."""
+        self._depth += 1
+        try:
+            with self.store.transaction():
+                yield
+        except BaseException:
+            if self._depth == 1:
+                self._pending.clear()
+            raise
+        finally:
+            self._depth -= 1
+        if self._depth:
+            return
+        pending, self._pending = self._pending, []
+        for event in pending:
+            self._emit(event)
+
+    def sync_accounts(self) -> None:
+        """Record every watched address in the store (so backfill and balances know it)."""
+        known = {row.address for row in self.store.accounts()}
+        now = self.clock()
+        with self._tx():
+            for address, rule in self.watch.items():
+                if address not in known:
+                    self.store.upsert_account(address, label=rule.label, urgent=rule.urgent, now=now)
+
+    def _restore_node_episodes(self) -> None:
+        for cursor in cursors_with_prefix(self.store, "node:"):
+            url = cursor.name[len("node:") :]
+            self.heads.restore(url, cursor.height, cursor.hash == "trouble")
+
+    # -- the loop -------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Cycle every ``poll_seconds`` until ``stop`` is set; a failed cycle is logged and retried."""
+        while not stop.is_set():
+            try:
+                await self.cycle()
+            except asyncio.CancelledError:
+                raise
+            except Exception as err:  # the watcher must outlive any one bad cycle
+                log.exception("cycle failed")
+                self._emit(CycleFailed(f"{type(err).__name__}: {err}"[:300], self.clock()))
+            if stop.is_set():
+                break
+            sleeper = asyncio.ensure_future(self.sleep(self.settings.poll_seconds))
+            stopper = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            for task in (sleeper, stopper):
+                task.cancel()
+
+    async def cycle(self) -> CycleStats:
+        stats = CycleStats()
+        decision = await self._poll_head(stats)
+        head = decision.head
+        if head is not None:
+            await self._follow(head, stats)
+            await self._unconfirmed_pass(stats)
+            self._settle_pass(head, stats)
+            self._expire_unconfirmed(stats)
+            await self._backfill_pass(head)
+            await self._balance_pass(head, stats)
+        if self.delivery is not None:
+            await self.delivery.deliver_pending(self.clock())
+        cursor = self.store.get_cursor(CHAIN_CURSOR)
+        stats.cursor = cursor.height if cursor else None
+        return stats
+
+    # -- head and nodes -------------------------------------------------------------------
+
+    async def _poll_head(self, stats: CycleStats) -> HeadDecision:
+        answers = await self.source.heights()
+        decision = self.heads.decide(answers)
+        now = self.clock()
+        transitions = self.heads.transitions(decision)
+        if transitions:
+            alerts = [rules.node_alert(t, network=self.network, now=now) for t in transitions]
+            with self._tx():
+                self._queue(alerts, stats)
+                for t in transitions:
+                    self.store.set_cursor(f"node:{t.url}", t.episode, "trouble" if t.kind == "trouble" else "ok")
+        cursor = self.store.get_cursor(CHAIN_CURSOR)
+        stats.head = decision.head
+        stats.cursor = cursor.height if cursor else None
+        stats.healthy_nodes = sum(1 for v in decision.verdicts if v.state is NodeState.OK)
+        stats.troubled_nodes = len(decision.verdicts) - stats.healthy_nodes
+        self._emit(HeadUpdated(decision.head, stats.cursor, decision.verdicts, now))
+        return decision
+
+    # -- following blocks -----------------------------------------------------------------
+
+    async def _follow(self, head: int, stats: CycleStats) -> None:
+        cursor = self.store.get_cursor(CHAIN_CURSOR)
+        if cursor is None:
+            start = self.settings.start_height - 1 if self.settings.start_height else head
+            self.store.set_cursor(CHAIN_CURSOR, start, None)
+            cursor = Cursor(CHAIN_CURSOR, start, None)
+            log.info("starting at height %d", start + 1)
+        position = cursor.height
+        if self.chain.tip is not None and (head < position or (not self.chain.linked and head > position)):
+            # re-read mode, or the nodes' head went below us: is our tip still on their chain?
+            below = min(head, position)
+            if below in self.chain.refs and await tip_changed_at(self.chain, self.source.block_at, below):
+                position = await self._rollback(below - 1, head, stats)
+            elif head < position:
+                return  # the majority is behind us: wait for it
+        last = min(head, position + self.settings.max_blocks_per_cycle)
+        height = position + 1
+        while height <= last:
+            block = await self.source.block_at(height)
+            if self.chain.breaks_link(block):
+                position = await self._rollback(height - 1, head, stats)
+                height = position + 1
+                continue
+            self._commit_block(block, head, stats)
+            height += 1
+
+    def _commit_block(self, block: Block, head: int, stats: CycleStats) -> None:
+        now = self.clock()
+        matched = self.watch.matching(block.transactions)
+        rows, alerts, activity = self._match(matched, head, now)
+        with self._tx():
+            self.store.record_block(BlockRow.from_block(block))
+            for row in rows:
+                self.store.upsert_transfer(row)
+            for address, when in activity.items():
+                self.store.set_last_activity(address, when)
+            self._queue(alerts, stats)
+            self.store.set_cursor(CHAIN_CURSOR, block.height, block.hash)
+        self.chain.add(block)
+        stats.blocks += 1
+        stats.cursor = block.height
+        self._emit(BlockProcessed(block.height, len(matched), len(block.transactions), block.timestamp, now))
+
+    def _match(
+        self, matched: Sequence[Transaction], head: int, now: datetime
+    ) -> tuple[list[TransferRow], list[Alert], dict[str, datetime]]:
+        ctx = self.context
+        rows: list[TransferRow] = []
+        alerts: list[Alert] = []
+        activity: dict[str, datetime] = {}
+        for tx in matched:
+            confs = rules.confirmations(tx.height, head)
+            if isinstance(tx, Transfer):
+                rows.append(TransferRow.from_transfer(tx, TransferStatus.CONFIRMED, now))
+            for make in (rules.outflow_alert, rules.inflow_alert):
+                alert = make(tx, ctx, stage=Stage.CONFIRMED, confs=confs, now=now)
+                if alert is not None:
+                    alerts.append(alert)
+            if tx.sender in self.watch:
+                account = self.store.account(tx.sender)
+                previous = account.last_activity if account else None
+                dormant = rules.dormant_alert(
+                    tx, ctx, last_activity=previous, stage=Stage.CONFIRMED, confs=confs, now=now
+                )
+                if dormant is not None:
+                    alerts.append(dormant)
+                if previous is None or tx.timestamp > previous:
+                    activity[tx.sender] = tx.timestamp
+        return rows, alerts, activity
+
+    async def _rollback(self, below: int, head: int, stats: CycleStats) -> int:
+        """The chain was rewritten at or below ``below``: rewind, re-read, retract what vanished."""
+        try:
+            fork = await find_ancestor(self.chain, self.source.block_at, below)
+        except DeepRollbackError:
+            log.error("rollback deeper than the rewrite limit: refusing to rewind, will retry")
+            raise
+        now = self.clock()
+        voided = {row.identity: row for row in self.store.transfers_from(fork.ancestor + 1)}
+        # read the new branch before touching the store, so a crash leaves the old state whole
+        new_blocks = [await self.source.block_at(h) for h in range(fork.ancestor + 1, head + 1)]
+        seen: set[str] = set()
+        for block in new_blocks:
+            seen.update(tx.identity for tx in self.watch.matching(block.transactions))
+        vanished = [identity for identity in voided if identity not in seen]
+        retractions: list[Alert] = []
+        for identity in vanished:
+            retractions += rules.retraction_alerts(
+                self.store.alerts_for_identity(identity), network=self.network, now=now
+            )
+        with self._tx():
+            self.store.rewind(fork.ancestor, CHAIN_CURSOR)
+            self._queue(retractions, stats)
+        self.chain.drop_above(fork.ancestor)
+        for block in new_blocks:
+            self._commit_block(block, head, stats)
+        event = RollbackHandled(fork.ancestor, fork.old_tip, head, tuple(vanished), now)
+        stats.rollback = event
+        self._emit(event)
+        log.warning(
+            "rollback: blocks above %d rewritten (old tip %d); %d watched transfer(s) vanished",
+            fork.ancestor, fork.old_tip, len(vanished),
+        )
+        return head
+
+    # -- the unconfirmed pool, settling, expiry -------------------------------------------
+
+    async def _unconfirmed_pass(self, stats: CycleStats) -> None:
+        urgent = self.watch.urgent
+        now = self.clock()
+        if not urgent:
+            return
+        if self._last_unconfirmed is not None and (now - self._last_unconfirmed).total_seconds() < (
+            self.settings.unconfirmed_poll_seconds - 1e-6
+        ):
+            return
+        self._last_unconfirmed = now
+        ctx = self.context
+        for address in urgent:
+            try:
+                pool = await self.source.unconfirmed(address)
+            except Exception as err:
+                log.warning("unconfirmed pool of %s unavailable: %s", address, err)
+                continue
+            rows: list[TransferRow] = []
+            alerts: list[Alert] = []
+            for tx in pool:
+                if not self.watch.involves(tx):
+                    continue
+                stored = self.store.get_transfer(tx.identity)
+                if stored is not None and stored.status is not TransferStatus.UNCONFIRMED:
+                    continue
+                if isinstance(tx, Transfer) and stored is None:
+                    rows.append(TransferRow.from_transfer(tx, TransferStatus.UNCONFIRMED, now))
+                for make in (rules.outflow_alert, rules.inflow_alert):
+                    alert = make(tx, ctx, stage=Stage.UNCONFIRMED, confs=None, now=now)
+                    if alert is not None:
+                        alerts.append(alert)
+            if rows or alerts:
+                with self._tx():
+                    for row in rows:
+                        self.store.upsert_transfer(row)
+                    self._queue(alerts, stats)
+
+    def _settle_pass(self, head: int, stats: CycleStats) -> None:
+        max_height = head - self.settings.settle_after + 1
+        due = due_for_settlement(self.store, max_height)
+        if not due:
+            return
+        now = self.clock()
+        settled = []
+        for alert, height in due:
+            identity = alert.inner_hash or alert.tx_hash
+            if identity is None:
+                continue
+            confs = rules.confirmations(height, head)
+            body = _STAGE_SUFFIX.sub("", alert.summary)
+            settled.append(
+                replace(
+                    alert,
+                    alert_id=make_alert_id(self.network, alert.rule, identity, Stage.SETTLED),
+                    stage=Stage.SETTLED,
+                    confirmations=confs,
+                    height=height,
+                    detected_at=now,
+                    summary=f"{body} [settled, {confs} conf]",
+                )
+            )
+        with self._tx():
+            self._queue(settled, stats)
+
+    def _expire_unconfirmed(self, stats: CycleStats) -> None:
+        """An unconfirmed transfer past every possible deadline never made it: retract it."""
+        now = self.clock()
+        expired = [r for r in self.store.unconfirmed_transfers() if now - r.tx_time > UNCONFIRMED_LIFETIME]
+        if not expired:
+            return
+        with self._tx():
+            for row in expired:
+                self.store.mark_retracted(row.identity)
+                self._queue(
+                    rules.retraction_alerts(self.store.alerts_for_identity(row.identity), network=self.network, now=now),
+                    stats,
+                )
+
+    # -- backfill and balances ------------------------------------------------------------
+
+    async def _backfill_pass(self, head: int) -> None:
+        if self.settings.backfill_per_cycle <= 0:
+            return
+        todo = [a for a in self.watch if self.store.get_cursor(f"backfill:{a}") is None]
+        for address in todo[: self.settings.backfill_per_cycle]:
+            await self.backfill(address, head)
+
+    async def backfill(self, address: str, head: int) -> int:
+        """Page an address's history into the store (no alerts unless configured)."""
+        try:
+            history = await self.source.transfers(
+                address, "all", page_size=100, max_pages=self.settings.backfill_max_pages
+            )
+        except Exception as err:
+            log.warning("backfill of %s failed, will retry: %s", address, err)
+            return 0
+        now = self.clock()
+        rows: list[TransferRow] = []
+        last_out = None
+        for tx in history:
+            if isinstance(tx, Transfer) and tx.height is not None and self.store.get_transfer(tx.identity) is None:
+                rows.append(TransferRow.from_transfer(tx, TransferStatus.CONFIRMED, now))
+            if tx.sender == address and (last_out is None or tx.timestamp > last_out):
+                last_out = tx.timestamp
+        alerts: list[Alert] = []
+        if address in self.watch.backfill_alerts:
+            ctx = self.context
+            for tx in history:
+                confs = rules.confirmations(tx.height, head)
+                for make in (rules.outflow_alert, rules.inflow_alert):
+                    alert = make(tx, ctx, stage=Stage.CONFIRMED, confs=confs, now=now)
+                    if alert is not None and (alert.address == address):
+                        alerts.append(alert)
+        stats = CycleStats()
+        with self._tx():
+            for row in rows:
+                self.store.upsert_transfer(row)
+            account = self.store.account(address)
+            if last_out is not None and (account is None or account.last_activity is None or last_out > account.last_activity):
+                self.store.set_last_activity(address, last_out)
+            self.store.set_backfilled(address, history[-1].hash if history else None)
+            self.store.set_cursor(f"backfill:{address}", head, history[0].hash if history else None)
+            self._queue(alerts, stats)
+        self._emit(BackfillDone(address, len(rows), now))
+        return len(rows)
+
+    async def _balance_pass(self, head: int, stats: CycleStats) -> None:
+        """Reconcile a few balances per cycle: XEM that left without a transfer we saw."""
+        if self.settings.balance_checks_per_cycle <= 0 or not self.watch:
+            return
+        cursor = self.store.get_cursor(CHAIN_CURSOR)
+        if cursor is None or cursor.height < head:
+            return  # not caught up: the node's balance includes blocks we have not read
+        now = self.clock()
+        if not self._balance_queue:
+            if self._last_balance_round is not None and (now - self._last_balance_round).total_seconds() < self.settings.balance_check_seconds:
+                return
+            self._last_balance_round = now
+            self._balance_queue = list(self.watch)
+        ctx = self.context
+        for _ in range(min(self.settings.balance_checks_per_cycle, len(self._balance_queue))):
+            address = self._balance_queue.pop()
+            if address not in self.watch:
+                continue
+            try:
+                info = await self.source.account(address)
+            except Exception as err:
+                log.warning("balance of %s unavailable: %s", address, err)
+                continue
+            row = self.store.account(address)
+            alerts: list[Alert] = []
+            if row is not None and row.balance is not None and row.balance_height is not None:
+                moved = self.store.transfers_of(address, above=row.balance_height, upto=head)
+                explained = rules.explained_change(address, moved)
+                alert = rules.balance_drop_alert(
+                    address, ctx, previous_balance=row.balance, explained=explained,
+                    node_balance=info.balance, node_height=head, now=now,
+                )
+                if alert is not None:
+                    alerts.append(alert)
+            with self._tx():
+                if row is None:
+                    self.store.upsert_account(address, label=self.watch[address].label, urgent=self.watch[address].urgent, now=now)
+                self.store.set_balance(address, info.balance, head)
+                self._queue(alerts, stats)
+
+    # -- alerts ---------------------------------------------------------------------------
+
+    def _price(self, alert: Alert) -> Alert:
+        if self.price is None or alert.amount is None:
+            return alert
+        price, source = self.price(alert.detected_at)
+        if price is None:
+            return alert
+        jpy = (Decimal(alert.amount) * price / Decimal(1_000_000)).quantize(Decimal("0.01"))
+        return replace(alert, amount_jpy=jpy, price_jpy=price, price_source=source)
+
+    def _queue(self, alerts: Sequence[Alert], stats: CycleStats) -> list[Alert]:
+        """Store alerts (inside the caller's transaction) and queue them for every sink."""
+        if not alerts:
+            return []
+        added = self.store.add_alerts([self._price(a) for a in alerts], self.settings.sinks)
+        stats.alerts.extend(added)
+        self._pending.extend(AlertRaised(alert) for alert in added)
+        return added
+
+    async def raise_alerts(self, alerts: Sequence[Alert]) -> list[Alert]:
+        """Queue alerts raised outside the chain loop (price rules, taint) in one transaction."""
+        stats = CycleStats()
+        with self._tx():
+            return self._queue(alerts, stats)
+
+
+async def tip_changed_at(chain: RecentChain, read: Callable[[int], Awaitable[Block]], height: int) -> bool:
+    """Is the stored block at ``height`` still the node's block there?"""
+    try:
+        block = await read(height)
+    except Exception:
+        return False
+    return block.signature != chain.refs[height].signature
+
+
+__all__ = ["CHAIN_CURSOR", "ChainSource", "CycleStats", "Engine", "EngineSettings"]
