@@ -390,8 +390,9 @@ def test_build_sinks(store: Store, tmp_path: Path) -> None:
     assert all(name == sink.name for name, sink in sinks.items())
     with pytest.raises(ValueError, match="unknown alert sink"):
         build_sinks(["carrier-pigeon"], store=store, journal_path=tmp_path / "j", clock=lambda: NOW)
-    with pytest.raises(ValueError, match="http"):
-        build_sinks(["webhook+ftp://x/y"], store=store, journal_path=tmp_path / "j", clock=lambda: NOW)
+    for bad in ("webhook+ftp://x/y", "webhook+http://[::1:zz/", "webhook+https:///nohost"):
+        with pytest.raises(ValueError, match="webhook"):
+            build_sinks([bad], store=store, journal_path=tmp_path / "j", clock=lambda: NOW)
 
 
 def test_retry_after_date_in_the_future_from_now() -> None:

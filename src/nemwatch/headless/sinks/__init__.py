@@ -70,10 +70,7 @@ def build_sinks(
         elif spec.startswith("command:"):
             sink = CommandSink(spec, name=name, timeout=command_timeout)
         elif spec.startswith("webhook+"):
-            target = spec[len("webhook+") :]
-            if not target.startswith(("http://", "https://")):
-                raise ValueError(f"a webhook needs an http(s) URL: {name}")
-            sink = WebhookSink(target, name=name, timeout=http_timeout, clock=clock)
+            sink = WebhookSink(spec, name=name, timeout=http_timeout, clock=clock)
         elif "://" in spec:
             sink = AppriseSink(spec, name=name, timeout=max(http_timeout, 1.0) * 3)
         else:

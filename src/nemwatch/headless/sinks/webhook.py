@@ -52,6 +52,12 @@ class WebhookSink:
         self.name = name or self.display
         self.secrets = tuple(secret_parts(url))
         protect(self.secrets)
+        try:
+            parsed = httpx.URL(url)
+        except (httpx.InvalidURL, ValueError, TypeError):
+            raise ValueError(f"invalid webhook URL: {self.display}") from None
+        if parsed.scheme not in ("http", "https") or not parsed.host:
+            raise ValueError(f"a webhook needs an http(s) URL with a host: {self.display}")
         self._timeout = timeout
         self._clock = clock
         self._own_client = client is None
@@ -71,8 +77,9 @@ class WebhookSink:
                 response = await self._client.post(self.url, content=body, headers=headers)
         except (TimeoutError, httpx.TimeoutException):
             raise RetryableError(f"{self.display}: timed out after {self._timeout:g} s") from None
-        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
-            raise PermanentError(f"{self.display}: invalid URL ({describe(exc, self.secrets)})") from None
+        except (httpx.UnsupportedProtocol, httpx.InvalidURL):
+            # The library would quote the URL, and a URL it cannot parse has no known secret parts.
+            raise PermanentError(f"{self.display}: invalid URL") from None
         except httpx.HTTPError as exc:
             raise RetryableError(f"{self.display}: {describe(exc, self.secrets)}") from None
         status = response.status_code
