@@ -41,7 +41,7 @@ from nemwatch.core.models import (
     TxKind,
     UnknownTx,
 )
-from nemwatch.core.nem import codec, txhash
+from nemwatch.core.nem import address, codec, txhash
 from nemwatch.core.nem.codec import ParseError
 
 HASH_EF33 = "ef33af9b121f9891717bd582cd075435a93bff7fd568816f7bf2a0a5207b9447"
@@ -191,7 +191,7 @@ def test_multisig_3eef() -> None:
     assert (t.hash, t.inner_hash, t.identity) == (HASH_3EEF, HASH_C74F, HASH_C74F)
     assert t.sender == ADDR_MULTISIG  # otherTrans.signer fbae..., not the cosigner
     assert t.sender_public_key == KEY_MULTISIG
-    assert t.initiator == codec.j.address_of_key(KEY_COSIGNER, Network.MAINNET)
+    assert t.initiator == address.from_public_key(KEY_COSIGNER)
     assert t.multisig
     assert t.recipient == "NC64UFOWRO6AVMWFV2BFX2NT6W2GURK2EOX6FFMZ"
     assert t.xem == 868_000_000 and t.amount == 868_000_000
@@ -240,7 +240,7 @@ def test_block_sample_and_height_check() -> None:
     assert (block.height, block.nem_timestamp, block.type, block.version) == (42804, 9232968, 1, 0x68000001)
     assert block.prev_block_hash == "58efa578aea719b644e8d7c731852bb26d8505257e03a897c8102e8c894a99d6"
     assert block.signer_public_key == "2afca04d2cb8d16cf3656274bc55b95e60be823cfb7230d82f791ed42a309ee7"
-    assert block.harvester == codec.j.address_of_key(block.signer_public_key, Network.MAINNET)
+    assert block.harvester == address.from_public_key(block.signer_public_key)
     assert block.transactions == () and block.transfers == ()
     assert block.hash == txhash.block_hash(load("block_42804.json"))
     with pytest.raises(ParseError, match="another block"):

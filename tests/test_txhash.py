@@ -415,6 +415,8 @@ def test_unsupported_types_say_so(transaction: dict[str, Any]) -> None:
         tx(4097, modifications=[{"modificationType": 0, "cosignatoryAccount": KEY_MULTISIG}]),
         tx(16386, mosaicId=_COIN_JSON, supplyType=7, delta=1),
         tx(4098, otherHash={}, otherAccount=ADDR_MULTISIG),
+        dict(multisig(transfer(1)), signatures=[transfer(1)]),
+        dict(multisig(transfer(1)), signatures=[tx(9999)]),
         {k: v for k, v in transfer(1).items() if k != "fee"},
         [transfer(1)],
         "257",
@@ -429,6 +431,12 @@ def test_transaction_bytes_need_a_signature() -> None:
     with pytest.raises(ParseError, match="signature"):
         txhash.transaction_bytes(transfer(1))
     assert txhash.encode(transfer(1)).signed is None
+    ms = load("multisig_3eef.json")["transaction"]
+    assert txhash.encode(ms).signed is not None
+    del ms["signatures"][0]["signature"]
+    encoded = txhash.encode(ms)
+    assert encoded.signed is None
+    assert encoded.hash == "3eef4c05b4018d2d32c62b24dcfd2f98d50daf6be8622fa20c7eca4d9c58487c"
 
 
 # --- block hash --------------------------------------------------------------------------------
