@@ -88,7 +88,7 @@ class FakeChain:
             out[url] = v if isinstance(v, (int, BaseException)) else self.tip
         return out
 
-    async def block_at(self, height: int) -> Block:
+    async def block_at(self, height: int, *, node: str | None = None) -> Block:
         self.reads.append(height)
         if height > self.tip:
             raise LookupError(f"block not found in the db '{height}'")

@@ -17,6 +17,8 @@ COMMANDS: dict[str, str] = {
     "config": "nemwatch.commands.config:config",
     "price": "nemwatch.commands.price:price",
     "vwap": "nemwatch.commands.vwap:vwap",
+    "watch": "nemwatch.commands.watch:watch",
+    "check": "nemwatch.commands.watch:check",
 }
 
 

@@ -92,7 +92,7 @@ class AlertsConfig(BaseModel):
 
     model_config = MODEL_CONFIG
 
-    sinks: tuple[Sink, ...] = ("stdout", "journal")
+    sinks: tuple[Sink, ...] = ("stdout",)
     journal_path: LocalPath | None = None
     settled_confirmations: Count = 20
     min_severity: Severity = Severity.INFO

@@ -30,7 +30,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from nemwatch.core import rules
-from nemwatch.core.alert import Alert, Stage, make_alert_id
+from nemwatch.core.alert import Alert, Severity, Stage, make_alert_id
 from nemwatch.core.events import (
     AlertRaised,
     BackfillDone,
@@ -59,7 +59,7 @@ class ChainSource(Protocol):
 
     async def heights(self) -> Mapping[str, int | BaseException]: ...
 
-    async def block_at(self, height: int) -> Block: ...
+    async def block_at(self, height: int, *, node: str | None = None) -> Block: ...
 
     async def unconfirmed(self, address: str) -> Sequence[Transaction]: ...
 
@@ -91,6 +91,7 @@ class EngineSettings:
     balance_checks_per_cycle: int = 2
     balance_check_seconds: float = 600.0
     sinks: tuple[str, ...] = ("stdout",)
+    min_severity: Severity = Severity.INFO  # below it an alert is stored but sent nowhere
 
 
 @dataclass
@@ -132,6 +133,7 @@ class Engine:
         self._pending: list[Event] = []
         self._depth = 0
         self._last_unconfirmed: datetime | None = None
+        self._healthy: tuple[str, ...] = ()
         self._balance_queue: list[str] = []
         self._last_balance_round: datetime | None = None
         self._restore_node_episodes()
@@ -236,6 +238,7 @@ class Engine:
     async def _poll_head(self, stats: CycleStats) -> HeadDecision:
         answers = await self.source.heights()
         decision = self.heads.decide(answers)
+        self._healthy = decision.healthy
         now = self.clock()
         transitions = self.heads.transitions(decision)
         if transitions:
@@ -265,20 +268,29 @@ class Engine:
         if self.chain.tip is not None and (head < position or (not self.chain.linked and head > position)):
             # re-read mode, or the nodes' head went below us: is our tip still on their chain?
             below = min(head, position)
-            if below in self.chain.refs and await tip_changed_at(self.chain, self.source.block_at, below):
+            if below in self.chain.refs and await tip_changed_at(self.chain, self.read_block, below):
                 position = await self._rollback(below - 1, head, stats)
             elif head < position:
                 return  # the majority is behind us: wait for it
         last = min(head, position + self.settings.max_blocks_per_cycle)
         height = position + 1
         while height <= last:
-            block = await self.source.block_at(height)
+            block = await self.read_block(height)
             if self.chain.breaks_link(block):
                 position = await self._rollback(height - 1, head, stats)
                 height = position + 1
                 continue
             self._commit_block(block, head, stats)
             height += 1
+
+    async def read_block(self, height: int) -> Block:
+        """A block from a node the head quorum found healthy (a lagging node may not have it)."""
+        for node in self._healthy[:2]:
+            try:
+                return await self.source.block_at(height, node=node)
+            except Exception as err:
+                log.info("block %d from %s failed: %s", height, node, err)
+        return await self.source.block_at(height)
 
     def _commit_block(self, block: Block, head: int, stats: CycleStats) -> None:
         now = self.clock()
@@ -327,14 +339,14 @@ class Engine:
     async def _rollback(self, below: int, head: int, stats: CycleStats) -> int:
         """The chain was rewritten at or below ``below``: rewind, re-read, retract what vanished."""
         try:
-            fork = await find_ancestor(self.chain, self.source.block_at, below)
+            fork = await find_ancestor(self.chain, self.read_block, below)
         except DeepRollbackError:
             log.error("rollback deeper than the rewrite limit: refusing to rewind, will retry")
             raise
         now = self.clock()
         voided = {row.identity: row for row in self.store.transfers_from(fork.ancestor + 1)}
         # read the new branch before touching the store, so a crash leaves the old state whole
-        new_blocks = [await self.source.block_at(h) for h in range(fork.ancestor + 1, head + 1)]
+        new_blocks = [await self.read_block(h) for h in range(fork.ancestor + 1, head + 1)]
         seen: set[str] = set()
         for block in new_blocks:
             seen.update(tx.identity for tx in self.watch.matching(block.transactions))
@@ -542,7 +554,10 @@ class Engine:
         """Store alerts (inside the caller's transaction) and queue them for every sink."""
         if not alerts:
             return []
-        added = self.store.add_alerts([self._price(a) for a in alerts], self.settings.sinks)
+        priced = [self._price(a) for a in alerts]
+        floor = self.settings.min_severity.rank
+        added = self.store.add_alerts([a for a in priced if a.severity.rank >= floor], self.settings.sinks)
+        added += self.store.add_alerts([a for a in priced if a.severity.rank < floor], ())
         stats.alerts.extend(added)
         self._pending.extend(AlertRaised(alert) for alert in added)
         return added

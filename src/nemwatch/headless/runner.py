@@ -1,0 +1,219 @@
+"""The headless face: run the engine as a long-lived service that emits alerts.
+
+stdout carries one JSON object per alert per line and nothing else (when the ``stdout`` sink is
+configured); logs go to stderr. SIGTERM and SIGINT stop cleanly: the cycle in progress commits
+or rolls back as a whole, then the outbox is flushed once more. SIGHUP re-reads the config
+(watch list, labels, sinks); a config that does not validate is reported and the old one kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from nemwatch.config import Config, ConfigError, load_config
+from nemwatch.core.engine import CycleStats, Engine, EngineSettings
+from nemwatch.core.nem.client import NisClient
+from nemwatch.core.rules import WatchRule
+from nemwatch.core.store import Store
+from nemwatch.core.watchset import WatchSet
+from nemwatch.headless.delivery import Dispatcher
+from nemwatch.headless.logscrub import protect
+from nemwatch.headless.sinks import build_sinks
+from nemwatch.redact import sink_secrets
+
+log = logging.getLogger("nemwatch.headless")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def build_watchset(config: Config) -> WatchSet:
+    """The watch set a config describes: ``[[watch]]`` entries, labels and taint sources' names."""
+    ws = WatchSet()
+    for label in config.labels:
+        ws.labels[label.address] = (label.name, label.kind)
+    for source in config.taint.sources:
+        ws.labels.setdefault(source.address, (source.label or "taint source", "thief"))
+    for w in config.watches:
+        ws.add(
+            w.address,
+            WatchRule(
+                label=w.label or None,
+                urgent=w.urgent,
+                alert_outflow_xem=w.alert_outflow_micro,
+                alert_inflow=w.alert_inflow,
+                inflow_min=w.inflow_min_micro,
+                dormant_days=w.dormant_days,
+            ),
+            backfill_alerts=w.backfill_alerts,
+        )
+    return ws
+
+
+def engine_settings(config: Config, **overrides: object) -> EngineSettings:
+    net = config.network
+    settings = EngineSettings(
+        network=net.name,
+        poll_seconds=net.poll_seconds,
+        unconfirmed_poll_seconds=net.unconfirmed_poll_seconds,
+        start_height=net.start_height,
+        settle_after=config.alerts.settled_confirmations,
+        sinks=tuple(build_sink_names(config)),
+        min_severity=config.alerts.min_severity,
+    )
+    return replace(settings, **overrides)  # type: ignore[arg-type]
+
+
+def build_sink_names(config: Config) -> list[str]:
+    from nemwatch.headless.sinks import sink_names
+
+    return list(sink_names(config.alerts.sinks).values())
+
+
+def make_client(config: Config) -> NisClient:
+    net = config.network
+    return NisClient(
+        net.nodes,
+        net.name,
+        timeout=net.request_timeout_seconds,
+        max_rps_per_node=net.max_requests_per_second,
+    )
+
+
+@dataclass
+class Service:
+    """Everything a running watcher holds; built from a config, rebuilt on SIGHUP."""
+
+    config: Config
+    store: Store
+    client: NisClient
+    dispatcher: Dispatcher
+    engine: Engine
+
+    @classmethod
+    def build(
+        cls,
+        config: Config,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        stdout: TextIO | None = None,
+        client: NisClient | None = None,
+        **settings: object,
+    ) -> Service:
+        for spec in config.alerts.sinks:
+            protect(sink_secrets(spec))
+        store = Store.open(config.db_path())
+        sinks = build_sinks(
+            config.alerts.sinks, store=store, journal_path=config.journal_path(), clock=clock, stdout=stdout
+        )
+        dispatcher = Dispatcher(store, sinks, clock=clock, network=config.network.name.value)
+        client = client or make_client(config)
+        engine = Engine(
+            source=client,
+            store=store,
+            watch=build_watchset(config),
+            settings=engine_settings(config, **settings),
+            clock=clock,
+            delivery=dispatcher,
+        )
+        return cls(config, store, client, dispatcher, engine)
+
+    async def reload(self, path: Path | None) -> None:
+        """Re-read the config; apply the watch list, labels and sinks; keep the old one on error."""
+        try:
+            fresh = load_config(path)
+        except ConfigError as err:
+            log.error("reload refused, keeping the running config: %s", err)
+            return
+        for spec in fresh.alerts.sinks:
+            protect(sink_secrets(spec))
+        watch = build_watchset(fresh)
+        self.engine.watch.rules.clear()
+        self.engine.watch.rules.update(watch.rules)
+        self.engine.watch.labels.clear()
+        self.engine.watch.labels.update(watch.labels)
+        self.engine.watch.backfill_alerts.clear()
+        self.engine.watch.backfill_alerts.update(watch.backfill_alerts)
+        self.engine.settings = replace(
+            self.engine.settings,
+            sinks=tuple(build_sink_names(fresh)),
+            min_severity=fresh.alerts.min_severity,
+            poll_seconds=fresh.network.poll_seconds,
+        )
+        if fresh.alerts.sinks != self.config.alerts.sinks:
+            await self.dispatcher.aclose()
+            sinks = build_sinks(
+                fresh.alerts.sinks, store=self.store, journal_path=fresh.journal_path(), clock=self.engine.clock
+            )
+            self.dispatcher = Dispatcher(self.store, sinks, clock=self.engine.clock, network=fresh.network.name.value)
+            self.engine.delivery = self.dispatcher
+        self.engine.sync_accounts()
+        self.config = fresh
+        log.info("config reloaded: %d watched addresses, %d sinks", len(watch), len(fresh.alerts.sinks))
+
+    async def close(self) -> None:
+        try:
+            await self.dispatcher.deliver_pending()
+        except Exception:
+            log.exception("final delivery failed; undelivered alerts stay in the outbox")
+        await self.dispatcher.aclose()
+        await self.client.aclose()
+        self.store.close()
+
+
+async def run_watch(service: Service, *, once: bool, config_path: Path | None) -> CycleStats | None:
+    """Cycle until stopped (or once). Returns the last cycle's stats."""
+    stop = asyncio.Event()
+    hup = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    installed: list[int] = []
+    for sig, event in ((signal.SIGTERM, stop), (signal.SIGINT, stop), (signal.SIGHUP, hup)):
+        try:
+            loop.add_signal_handler(sig, event.set)
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError):
+            pass
+    last: CycleStats | None = None
+    try:
+        while not stop.is_set():
+            if hup.is_set():
+                hup.clear()
+                await service.reload(config_path)
+            try:
+                last = await service.engine.cycle()
+            except Exception as err:
+                log.error("cycle failed: %s: %s", type(err).__name__, err)
+                if once:
+                    raise
+            if once:
+                break
+            waiters = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(hup.wait())}
+            sleeper = asyncio.ensure_future(service.engine.sleep(service.engine.settings.poll_seconds))
+            await asyncio.wait(waiters | {sleeper}, return_when=asyncio.FIRST_COMPLETED)
+            for task in waiters | {sleeper}:
+                task.cancel()
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+    return last
+
+
+def configure_logging(verbose: int = 0, quiet: bool = False) -> None:
+    level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    if verbose < 2:
+        for noisy in ("httpx", "httpcore", "apprise", "urllib3"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
