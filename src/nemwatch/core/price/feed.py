@@ -343,8 +343,7 @@ class PriceFeed:
                 self._failed(provider, exc)
                 continue
             self._ok(provider)
-            if self.current is None or tick.at >= self.current.at:
-                self.current = tick
+            self.current = tick
             self._store_tick(tick)
             return tick
         return None
