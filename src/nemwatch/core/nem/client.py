@@ -1,0 +1,628 @@
+"""Async NIS1 client over several nodes: failover, retries, rate limits, breakers, health.
+
+One shared ``httpx.AsyncClient`` serves every node. Each call goes to the node given with
+``node=`` (then it stays there) or to the best ready node, and on a ``NodeFailure`` moves on
+to the next one; a retry on a node already tried in the same call waits a jittered exponential
+backoff first. Every request runs under a total deadline and a body size cap (see
+``transport``), waits for its node's token bucket (default 5 requests/s, at most 20) and for
+one of the node's concurrency slots.
+
+A 429 (or a 503 with ``Retry-After``) rests the node for the time it asks (seconds or an HTTP
+date, clamped), or for a backoff when it says nothing; no request goes to a resting node. 4xx
+answers become ``NisRequestError`` with the node's NIS message, are not retried and do not
+count against the node. Three consecutive failures open a node's circuit breaker.
+
+Answers are parsed by ``codec``; anything malformed is a ``MalformedResponse`` (retried
+elsewhere). Addresses are validated and normalized (no dashes) before they are sent.
+Account history is paged by ``meta.id``, which is node-local, so one walk stays on one node.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, Literal, TypeVar
+
+import httpx
+
+from nemwatch.core.models import AccountInfo, Block, MosaicAmount, Network, NodeInfo, NodeStatus, Transaction
+from nemwatch.core.nem import address as nem_address
+from nemwatch.core.nem import codec
+from nemwatch.core.nem import nisjson as j
+from nemwatch.core.nem.errors import (
+    CircuitOpen,
+    InvalidAddress,
+    MalformedResponse,
+    NisClientError,
+    NisRequestError,
+    NodeFailure,
+    NoNodeAvailable,
+    NotFound,
+    RateLimited,
+    ServerError,
+    WrongNetworkError,
+)
+from nemwatch.core.nem.nodes import (
+    MAX_REQUESTS_PER_SECOND,
+    CircuitBreaker,
+    HealthState,
+    Node,
+    NodeHealth,
+    reference_height,
+)
+from nemwatch.core.nem.retry import RetryPolicy, parse_retry_after
+from nemwatch.core.nem.transport import Answer, exchange
+
+__all__ = ["NisClient", "NodeHealth", "NodeView", "RetryPolicy"]
+
+log = logging.getLogger("nemwatch.client")
+
+T = TypeVar("T")
+Direction = Literal["all", "incoming", "outgoing"]
+DIRECTIONS = ("all", "incoming", "outgoing")
+PAGE_MIN, PAGE_MAX, PAGE_DEFAULT = 5, 100, 25  # NIS clamps pageSize to [5, 100], default 25
+MIB = 1024 * 1024
+
+
+class NisClient:
+    """Read-only client of a set of NIS1 nodes (see the module docstring)."""
+
+    def __init__(
+        self,
+        nodes: Sequence[str],
+        network: Network = Network.MAINNET,
+        *,
+        http: httpx.AsyncClient | None = None,
+        timeout: float = 10.0,
+        max_rps_per_node: float = 5.0,
+        burst: float = 2.0,
+        max_concurrency_per_node: int = 4,
+        max_body_bytes: int = 8 * MIB,
+        retry: RetryPolicy | None = None,
+        breaker_threshold: int = 3,
+        breaker_reset: float = 30.0,
+        lag_blocks: int = 2,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        wall: Callable[[], datetime] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        if isinstance(nodes, str) or not nodes:
+            raise ValueError("give at least one node URL, e.g. http://portobelo.nemmain.net:7890")
+        if not 0 < max_rps_per_node <= MAX_REQUESTS_PER_SECOND:
+            raise ValueError(f"max_rps_per_node must be in (0, {MAX_REQUESTS_PER_SECOND:g}]")
+        if timeout <= 0 or max_body_bytes < 1024 or max_concurrency_per_node < 1 or lag_blocks < 0:
+            raise ValueError("timeout > 0, max_body_bytes >= 1024, max_concurrency_per_node >= 1, lag_blocks >= 0")
+        self.network = network
+        self.timeout = float(timeout)
+        self.max_body_bytes = max_body_bytes
+        self.retry = retry or RetryPolicy()
+        self.lag_blocks = lag_blocks
+        self._clock = clock
+        self._sleep = sleep
+        self._wall = wall or (lambda: datetime.now(UTC))
+        self._rng = rng or random.Random()
+        self._nodes: list[Node] = []
+        for url in nodes:
+            _check_url(url)
+            node = Node(
+                url.rstrip("/"),
+                clock=clock,
+                rate=max_rps_per_node,
+                burst=max(1.0, burst),
+                concurrency=max_concurrency_per_node,
+                breaker=CircuitBreaker(breaker_threshold, breaker_reset),
+            )
+            if any(n.url == node.url for n in self._nodes):
+                raise ValueError(f"node listed twice: {node.name}")
+            if any(n.name == node.name for n in self._nodes):
+                node.name = f"{node.name}#{len(self._nodes) + 1}"
+            self._nodes.append(node)
+        self._owns_http = http is None
+        self._http = http or httpx.AsyncClient(
+            timeout=httpx.Timeout(self.timeout),
+            limits=httpx.Limits(max_connections=max(10, len(self._nodes) * max_concurrency_per_node)),
+            follow_redirects=False,
+        )
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    async def __aenter__(self) -> NisClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the HTTP client if this client created it (an injected one stays open)."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    # --- nodes and health -----------------------------------------------------------------
+
+    @property
+    def nodes(self) -> tuple[str, ...]:
+        """The nodes' display names (redacted URLs), in configuration order."""
+        return tuple(n.name for n in self._nodes)
+
+    def node(self, url: str) -> NodeView:
+        """The endpoints of one node, without failover: ``client.node(url).chain_height()``."""
+        return NodeView(self, self._resolve(url).name)
+
+    def health(self) -> list[NodeHealth]:
+        now = self._clock()
+        reference = reference_height(self._nodes, now)
+        return [n.health(now, reference, self.lag_blocks) for n in self._nodes]
+
+    def best_node(self) -> str | None:
+        """The node a call without ``node=`` would ask first, or None when none is ready."""
+        node = self._pick(self._clock(), set())
+        return None if node is None else node.name
+
+    async def heights(self) -> dict[str, int | NisClientError]:
+        """Ask every node for its height at once (one try each, no waiting): name -> height or error."""
+
+        async def one(node: Node) -> int | NisClientError:
+            try:
+                return await self.chain_height(node=node.name, attempts=1, max_wait=0.0)
+            except NisClientError as err:
+                return err
+
+        answers = await asyncio.gather(*(one(n) for n in self._nodes))
+        return {n.name: a for n, a in zip(self._nodes, answers, strict=True)}
+
+    async def refresh_health(self) -> list[NodeHealth]:
+        """Check every node at once: network (until known), ``/status`` and ``/chain/height``."""
+
+        async def one(node: Node) -> None:
+            try:
+                if node.network_id is None:
+                    await self.node_info(node=node.name, attempts=1, max_wait=0.0)
+                if node.wrong_network:
+                    return
+                await self.status(node=node.name, attempts=1, max_wait=0.0)
+                await self.chain_height(node=node.name, attempts=1, max_wait=0.0)
+            except NisClientError as err:
+                log.debug("health check of %s failed: %s", node.name, err)
+
+        await asyncio.gather(*(one(n) for n in self._nodes))
+        return self.health()
+
+    # --- endpoints ------------------------------------------------------------------------
+
+    async def heartbeat(self, *, node: str | None = None, attempts: int | None = None) -> NodeStatus:
+        return (await self._call("GET", "/heartbeat", codec.parse_status, node=node, attempts=attempts))[0]
+
+    async def status(
+        self, *, node: str | None = None, attempts: int | None = None, max_wait: float | None = None
+    ) -> NodeStatus:
+        """``/status``; code 6 means synchronized (the node's health notes the code)."""
+        status, answered = await self._call(
+            "GET", "/status", codec.parse_status, node=node, attempts=attempts, max_wait=max_wait
+        )
+        answered.status_code = status.code
+        return status
+
+    async def node_info(
+        self, *, node: str | None = None, attempts: int | None = None, max_wait: float | None = None
+    ) -> NodeInfo:
+        """``/node/info``; a node on another network is marked and never asked again."""
+        info, answered = await self._call(
+            "GET", "/node/info", codec.parse_node_info, node=node, attempts=attempts, max_wait=max_wait
+        )
+        answered.network_id = info.network_id
+        if info.network_id != self.network.network_id:
+            answered.wrong_network = True
+            answered.last_error = f"node is on network id {info.network_id}, expected {self.network.network_id}"
+            log.warning("%s: %s", answered.name, answered.last_error)
+        return info
+
+    async def check_network(self, *, node: str | None = None) -> NodeInfo:
+        """``node_info`` that raises ``WrongNetworkError`` when the node serves another network."""
+        info, answered = await self._call("GET", "/node/info", codec.parse_node_info, node=node)
+        answered.network_id = info.network_id
+        if info.network_id != self.network.network_id:
+            answered.wrong_network = True
+            err = WrongNetworkError(self.network.network_id, info.network_id, node=answered.name)
+            answered.last_error = err.detail
+            log.warning("%s", err)
+            raise err
+        return info
+
+    async def chain_height(
+        self, *, node: str | None = None, attempts: int | None = None, max_wait: float | None = None
+    ) -> int:
+        height, answered = await self._call(
+            "GET", "/chain/height", codec.parse_height, node=node, attempts=attempts, max_wait=max_wait
+        )
+        answered.height = height
+        return height
+
+    async def last_block(self, *, node: str | None = None, attempts: int | None = None) -> Block:
+        block, answered = await self._call(
+            "GET", "/chain/last-block", lambda o: codec.parse_block(o, None, self.network), node=node, attempts=attempts
+        )
+        answered.height = block.height
+        return block
+
+    async def block_at(self, height: int, *, node: str | None = None, attempts: int | None = None) -> Block:
+        """``POST /block/at/public {"height": h}``; ``NotFound`` for a height the node lacks."""
+        if type(height) is not int or height < 1:
+            raise ValueError("height must be a positive integer")
+        return (
+            await self._call(
+                "POST",
+                "/block/at/public",
+                lambda o: codec.parse_block(o, height, self.network),
+                body={"height": height},
+                node=node,
+                attempts=attempts,
+            )
+        )[0]
+
+    async def account(self, address: str, *, node: str | None = None, attempts: int | None = None) -> AccountInfo:
+        params = {"address": self._address(address)}
+        parse = lambda o: codec.parse_account(o, self.network)  # noqa: E731
+        return (await self._call("GET", "/account/get", parse, params=params, node=node, attempts=attempts))[0]
+
+    async def unconfirmed(
+        self, address: str, *, node: str | None = None, attempts: int | None = None
+    ) -> tuple[Transaction, ...]:
+        """The node's pool transactions involving ``address`` (NIS returns at most 25)."""
+        params = {"address": self._address(address)}
+        parse = lambda o: codec.parse_unconfirmed(o, self.network)  # noqa: E731
+        path = "/account/unconfirmedTransactions"
+        return (await self._call("GET", path, parse, params=params, node=node, attempts=attempts))[0]
+
+    async def mosaics_owned(
+        self, address: str, *, node: str | None = None, attempts: int | None = None
+    ) -> tuple[MosaicAmount, ...]:
+        params = {"address": self._address(address)}
+        path = "/account/mosaic/owned"
+        return (await self._call("GET", path, codec.parse_mosaics_owned, params=params, node=node, attempts=attempts))[0]
+
+    async def network_time(self, *, node: str | None = None, attempts: int | None = None) -> int:
+        """The node's network time in **milliseconds** since the NEM epoch."""
+        return (await self._call("GET", "/time-sync/network-time", _parse_network_time, node=node, attempts=attempts))[0]
+
+    async def iter_transfers(
+        self,
+        address: str,
+        direction: Direction = "all",
+        *,
+        page_size: int = PAGE_MAX,
+        until_hash: str | None = None,
+        max_pages: int | None = None,
+        node: str | None = None,
+    ) -> AsyncIterator[Transaction]:
+        """Walk ``/account/transfers/<direction>`` newest first, on ONE node (ids are node-local).
+
+        Pages are chained by ``id`` = the smallest ``meta.id`` of the previous page. The walk
+        stops on an empty or short page, before the transaction whose hash (or inner hash) is
+        ``until_hash``, or after ``max_pages`` pages. ``page_size`` is clamped to [5, 100].
+        A page of exactly 25 when more were asked may come from an old node that ignores
+        ``pageSize``, so the walk asks once more. A failure of the node after its retries ends
+        the walk with that error.
+        """
+        if direction not in DIRECTIONS:
+            raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}")
+        if max_pages is not None and max_pages < 1:
+            return
+        params = {"address": self._address(address), "pageSize": str(min(PAGE_MAX, max(PAGE_MIN, page_size)))}
+        size = int(params["pageSize"])
+        until = until_hash.strip().lower() if until_hash else None
+        target = self._resolve(node) if node is not None else await self._await_node(None, set(), [], None)
+        cursor: int | None = None
+        pages = 0
+        while True:
+            page_params = dict(params) if cursor is None else {**params, "id": str(cursor)}
+            page, _ = await self._call(
+                "GET",
+                f"/account/transfers/{direction}",
+                _page_parser(self.network, cursor),
+                params=page_params,
+                node=target,
+            )
+            pages += 1
+            for tx in page:
+                if until is not None and until in (tx.hash, tx.inner_hash):
+                    return
+                yield tx
+            # A short page is the last one; but an old node may ignore pageSize and always send
+            # its default 25, so a page of exactly 25 is followed up.
+            short = len(page) < size and len(page) != PAGE_DEFAULT
+            if not page or short or (max_pages is not None and pages >= max_pages):
+                return
+            cursor = min(tx.meta_id for tx in page if tx.meta_id is not None)
+
+    async def transfers(
+        self,
+        address: str,
+        direction: Direction = "all",
+        *,
+        page_size: int = PAGE_MAX,
+        until_hash: str | None = None,
+        max_pages: int | None = None,
+        node: str | None = None,
+    ) -> list[Transaction]:
+        """``iter_transfers`` collected. Without ``node=`` a walk that fails on its node is
+        started again from the top on the next node (a walk never mixes nodes)."""
+        walk = dict(direction=direction, page_size=page_size, until_hash=until_hash, max_pages=max_pages)
+        if node is not None:
+            return [tx async for tx in self.iter_transfers(address, node=node, **walk)]  # type: ignore[arg-type]
+        failures: list[NodeFailure] = []
+        done: set[Node] = set()
+        for _ in self._nodes:
+            target = await self._await_node(None, done, failures, None)
+            if target in done:
+                break
+            done.add(target)
+            try:
+                return [tx async for tx in self.iter_transfers(address, node=target.name, **walk)]  # type: ignore[arg-type]
+            except NodeFailure as err:
+                failures.extend(err.errors)
+                log.info("transfer walk on %s failed, starting over elsewhere: %s", target.name, err.detail)
+        raise _final(failures)
+
+    # --- the call machinery ---------------------------------------------------------------
+
+    def _address(self, text: str) -> str:
+        try:
+            return nem_address.validate(text, self.network)
+        except nem_address.AddressError as err:
+            raise InvalidAddress(400, str(err)) from None
+
+    def _resolve(self, node: str | Node) -> Node:
+        if isinstance(node, Node):
+            return node
+        key = node.rstrip("/")
+        for candidate in self._nodes:
+            if key in (candidate.url, candidate.name):
+                return candidate
+        raise ValueError("unknown node: not one of the configured nodes")
+
+    def _pick(self, now: float, avoid: set[Node]) -> Node | None:
+        """The best ready node, preferring ones not in ``avoid`` (already tried)."""
+        reference = reference_height(self._nodes, now)
+        ready = [(i, n) for i, n in enumerate(self._nodes) if n.ready(now)]
+        if not ready:
+            return None
+
+        def rank(item: tuple[int, Node]) -> tuple[bool, int, int, int]:
+            index, node = item
+            state = node.state(now, reference, self.lag_blocks)
+            return (node in avoid, 0 if state is HealthState.OK else 1, node.consecutive_failures, index)
+
+        return min(ready, key=rank)[1]
+
+    async def _await_node(
+        self, pinned: Node | None, avoid: set[Node], failures: list[NodeFailure], max_wait: float | None
+    ) -> Node:
+        """A node to ask now: the pinned one or the best ready one, waiting up to ``max_wait``
+        for one to become ready (end of a Retry-After window, breaker half-open)."""
+        limit = self.retry.max_wait if max_wait is None else max_wait
+        for _ in range(4):
+            now = self._clock()
+            if pinned is not None:
+                if pinned.wrong_network:
+                    raise WrongNetworkError(self.network.network_id, pinned.network_id or 0, node=pinned.name)
+                if pinned.ready(now):
+                    return pinned
+                ready_at = pinned.ready_at(now)
+            else:
+                found = self._pick(now, avoid)
+                if found is not None:
+                    return found
+                times = [t for t in (n.ready_at(now) for n in self._nodes) if t is not None]
+                ready_at = min(times, default=None)
+            if ready_at is None or ready_at - now > limit:
+                raise _final(failures or [self._unavailable(pinned, now)])
+            await self._sleep(max(ready_at - now, 0.0))
+        raise _final(failures or [self._unavailable(pinned, self._clock())])
+
+    def _unavailable(self, pinned: Node | None, now: float) -> NodeFailure:
+        if pinned is None:
+            return NoNodeAvailable("no node can be asked now (all resting, broken or on another network)")
+        if pinned.wrong_network:
+            return NoNodeAvailable("node serves another network", node=pinned.name)
+        if pinned.in_backoff(now):
+            return RateLimited(429, (pinned.retry_after_until or now) - now, node=pinned.name)
+        return CircuitOpen(f"circuit open after {pinned.consecutive_failures} failures", node=pinned.name)
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        parse: Callable[[Any], T],
+        *,
+        params: dict[str, str] | None = None,
+        body: Any = None,
+        node: str | Node | None = None,
+        attempts: int | None = None,
+        max_wait: float | None = None,
+    ) -> tuple[T, Node]:
+        """Ask until one node gives a usable answer; return it and the node that gave it."""
+        pinned = None if node is None else self._resolve(node)
+        failures: list[NodeFailure] = []
+        tried: dict[Node, int] = {}
+        for _ in range(attempts or self.retry.attempts):
+            target = await self._await_node(pinned, set(tried), failures, max_wait)
+            retries = tried.get(target, 0)
+            if retries and not isinstance(failures[-1], RateLimited):  # a Retry-After wait is enough
+                await self._sleep(self.retry.backoff(retries, self._rng))
+            tried[target] = retries + 1
+            try:
+                return await self._once(target, method, path, parse, params, body), target
+            except NodeFailure as err:
+                failures.append(err)
+        raise _final(failures)
+
+    async def _once(
+        self,
+        node: Node,
+        method: str,
+        path: str,
+        parse: Callable[[Any], T],
+        params: dict[str, str] | None,
+        body: Any,
+    ) -> T:
+        now = self._clock()
+        if not node.ready(now):
+            raise self._unavailable(node, now)
+        node.breaker.begin(now)
+        try:
+            async with node.slots:
+                wait = node.bucket.reserve()
+                if wait > 0:
+                    await self._sleep(wait)
+                answer = await exchange(
+                    self._http,
+                    node,
+                    method,
+                    path,
+                    params=params,
+                    json_body=body,
+                    deadline=self.timeout,
+                    max_body=self.max_body_bytes,
+                )
+            result = self._interpret(node, answer, parse)
+        except RateLimited as err:
+            node.record_throttle(err.detail, err.retry_after, self._clock())
+            log.info("%s: resting %.1f s (HTTP %d)", node.name, err.retry_after, err.status)
+            raise
+        except NodeFailure as err:
+            node.record_failure(err.detail, self._clock())
+            log.debug("%s %s on %s failed: %s", method, path, node.name, err.detail)
+            if node.consecutive_failures == node.breaker.threshold:
+                log.warning("%s: circuit opened after %d failures", node.name, node.consecutive_failures)
+            raise
+        except NisRequestError:
+            node.record_success()  # the node is fine; the request was wrong
+            raise
+        except BaseException:
+            node.breaker.release()
+            raise
+        node.record_success()
+        return result
+
+    def _interpret(self, node: Node, answer: Answer, parse: Callable[[Any], T]) -> T:
+        status = answer.status
+        if 200 <= status < 300:
+            try:
+                return parse(codec.parse_json(answer.body))
+            except codec.ParseError as err:
+                raise MalformedResponse(node.clean(str(err)), node=node.name) from None
+        retry_after = parse_retry_after(answer.retry_after, self._wall(), self.retry.max_retry_after)
+        if status == 429 or (status == 503 and retry_after is not None):
+            if retry_after is None:
+                retry_after = self.retry.backoff(node.throttles + 1, self._rng)
+            raise RateLimited(status, retry_after, node=node.name)
+        message = _nis_message(answer.body, node)
+        if 400 <= status < 500:
+            lowered = message.lower()
+            if "address must be valid" in lowered or lowered.startswith("invalid address"):
+                raise InvalidAddress(status, message, node.name)
+            if status == 404:
+                raise NotFound(status, message, node.name)
+            raise NisRequestError(status, message, node.name)
+        raise ServerError(status, message, node=node.name)
+
+
+class NodeView:
+    """One node's endpoints with no failover (retries stay on that node)."""
+
+    def __init__(self, client: NisClient, name: str) -> None:
+        self._client = client
+        self.name = name
+
+    async def heartbeat(self) -> NodeStatus:
+        return await self._client.heartbeat(node=self.name)
+
+    async def status(self) -> NodeStatus:
+        return await self._client.status(node=self.name)
+
+    async def node_info(self) -> NodeInfo:
+        return await self._client.node_info(node=self.name)
+
+    async def check_network(self) -> NodeInfo:
+        return await self._client.check_network(node=self.name)
+
+    async def chain_height(self) -> int:
+        return await self._client.chain_height(node=self.name)
+
+    async def last_block(self) -> Block:
+        return await self._client.last_block(node=self.name)
+
+    async def block_at(self, height: int) -> Block:
+        return await self._client.block_at(height, node=self.name)
+
+    async def account(self, address: str) -> AccountInfo:
+        return await self._client.account(address, node=self.name)
+
+    async def unconfirmed(self, address: str) -> tuple[Transaction, ...]:
+        return await self._client.unconfirmed(address, node=self.name)
+
+    async def mosaics_owned(self, address: str) -> tuple[MosaicAmount, ...]:
+        return await self._client.mosaics_owned(address, node=self.name)
+
+    async def network_time(self) -> int:
+        return await self._client.network_time(node=self.name)
+
+    async def transfers(self, address: str, direction: Direction = "all", **walk: Any) -> list[Transaction]:
+        return await self._client.transfers(address, direction, node=self.name, **walk)
+
+    def iter_transfers(self, address: str, direction: Direction = "all", **walk: Any) -> AsyncIterator[Transaction]:
+        return self._client.iter_transfers(address, direction, node=self.name, **walk)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _check_url(url: str) -> None:
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError, ValueError):
+        raise ValueError("node URL is not a valid URL") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ValueError("node URL must be http:// or https:// with a host, e.g. http://host:7890")
+
+
+def _final(failures: Sequence[NodeFailure]) -> NodeFailure:
+    """The error a failed call raises: its last failure, carrying all of them."""
+    last = failures[-1]
+    last.errors = tuple(failures)
+    return last
+
+
+def _nis_message(body: bytes, node: Node) -> str:
+    """The ``message`` of a NIS error body, sanitized; empty when the body is not one."""
+    try:
+        error = codec.parse_error(codec.parse_json(body))
+    except codec.ParseError:
+        return ""
+    return node.clean(error.message or error.error)
+
+
+@j.untrusted
+def _parse_network_time(obj: Any) -> int:
+    """``{"sendTimeStamp": ms, "receiveTimeStamp": ms}`` -> the receive time in milliseconds."""
+    return j.integer(j.as_dict(obj, "network time"), "receiveTimeStamp")
+
+
+def _page_parser(network: Network, cursor: int | None) -> Callable[[Any], tuple[Transaction, ...]]:
+    """Parse a transfers page and check it continues the walk: every id below the cursor."""
+
+    def parse(obj: Any) -> tuple[Transaction, ...]:
+        page = codec.parse_tx_page(obj, network)
+        ids = [tx.meta_id for tx in page]
+        if any(i is None for i in ids):
+            raise codec.ParseError("transfers page: a transaction has no meta.id")
+        if cursor is not None and any(i >= cursor for i in ids if i is not None):
+            raise codec.ParseError("transfers page: an id is not below the paging cursor")
+        return page
+
+    return parse
