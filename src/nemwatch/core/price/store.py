@@ -1,9 +1,11 @@
 """SQLite storage for ticks, trades, candles and what the stored data covers.
 
 It opens the same database file as the rest of nemwatch (``state_dir/nemwatch.sqlite3``) in
-WAL mode and keeps to its own tables, all prefixed ``price_``, and its own row in the shared
-``schema_versions(component, version)`` table. Prices and amounts are stored as decimal text
-(exact); times as integer microseconds since the Unix epoch, UTC.
+WAL mode and keeps to its own tables, all prefixed ``price_``, and its own row (component
+``price``) in the shared ``schema_versions(component, version)`` table, migrated forward with
+the same ``migrate`` as the engine's store (a newer database raises its ``SchemaError``).
+Prices and amounts are stored as decimal text (exact); times as integer microseconds since the
+Unix epoch, UTC.
 
 Coverage rows record which time spans are known to be complete: for trades, spans polled
 without a gap; for candles, spans fetched from a chart API. A VWAP is only called "fully
@@ -22,13 +24,12 @@ from typing import Any
 
 from nemwatch.core.models import Candle, PriceTick, Trade
 from nemwatch.core.price.intervals import Interval, merge
+from nemwatch.core.store.migrations import migrate, schema_version
 
 COMPONENT = "price"
-SCHEMA_VERSION = 1
 TRADES_KIND = "trades"
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL);
+_V1 = """
 CREATE TABLE IF NOT EXISTS price_ticks (
     source TEXT NOT NULL, pair TEXT NOT NULL, at INTEGER NOT NULL, price TEXT NOT NULL,
     indicative INTEGER NOT NULL DEFAULT 0, bid TEXT, ask TEXT, volume_24h TEXT, vwap_24h TEXT,
@@ -48,10 +49,6 @@ CREATE TABLE IF NOT EXISTS price_coverage (
     source TEXT NOT NULL, pair TEXT NOT NULL, kind TEXT NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS price_coverage_key ON price_coverage (source, pair, kind);
 """
-
-
-class SchemaTooNew(RuntimeError):
-    """The database was written by a newer nemwatch."""
 
 
 def to_us(when: datetime) -> int:
@@ -92,25 +89,14 @@ class PriceStore:
         self.db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA busy_timeout=30000")
-        with self._tx():
-            for statement in _split(_SCHEMA):
-                self.db.execute(statement)
-            self._check_version()
+        migrate(self.db, COMPONENT, MIGRATIONS)
 
     # -- plumbing ------------------------------------------------------------------------
     def _tx(self) -> _Tx:
         return _Tx(self.db)
 
-    def _check_version(self) -> None:
-        row = self.db.execute("SELECT version FROM schema_versions WHERE component = ?", (COMPONENT,)).fetchone()
-        if row is None:
-            self.db.execute("INSERT INTO schema_versions (component, version) VALUES (?, ?)", (COMPONENT, SCHEMA_VERSION))
-        elif row[0] > SCHEMA_VERSION:
-            raise SchemaTooNew(f"price tables are at version {row[0]}, this nemwatch knows {SCHEMA_VERSION}")
-
     def schema_version(self) -> int:
-        row = self.db.execute("SELECT version FROM schema_versions WHERE component = ?", (COMPONENT,)).fetchone()
-        return int(row[0])
+        return schema_version(self.db, COMPONENT)
 
     def close(self) -> None:
         self.db.close()
@@ -281,6 +267,11 @@ def _tick(pair: str, row: tuple[Any, ...]) -> PriceTick:
 
 def _split(script: str) -> list[str]:
     return [s.strip() for s in script.split(";") if s.strip()]
+
+
+# forward-only steps, one list of statements per version (see nemwatch.core.store.migrations)
+MIGRATIONS: list[list[str]] = [_split(_V1)]
+SCHEMA_VERSION = len(MIGRATIONS)
 
 
 class _Tx:
