@@ -276,3 +276,23 @@ def test_grouped_xem() -> None:
     assert grouped_xem(0) == "0.000000"
     assert grouped_xem(1_234_567_890_123) == "1,234,567.890123"
     assert grouped_xem(-5_000_000_000) == "-5,000.000000"
+
+
+def test_a_stored_transfer_row_gives_the_same_alerts_as_the_parsed_transfer() -> None:
+    from nemwatch.core.store import TransferRow, TransferStatus
+
+    msg = Message(MessageType.PLAIN, b"", "ref 42 \u202egnp.exe")
+    tx = transfer(initiator=COSIGNER, tx_hash="bb" * 32, inner="cc" * 32, message=msg,
+                  mosaics=(MosaicAmount("a", "b", 2),))
+    row = TransferRow.from_transfer(tx, TransferStatus.CONFIRMED, NOW)
+    rules = ctx(cold=WatchRule(label="cold", alert_inflow=True), thief=WatchRule(alert_inflow=True))
+    last = {HOT: TX_TIME - timedelta(days=500)}
+    rules = RuleContext(
+        watch={**rules.watch, HOT: WatchRule(label="hot wallet", dormant_days=30)}, labels=rules.labels
+    )
+    from_model = transaction_alerts(tx, rules, confs=20, now=NOW, last_activity=last)
+    from_row = transaction_alerts(row, rules, confs=20, now=NOW, last_activity=last)
+    assert [a.rule for a in from_model] == ["outflow", "inflow", "dormant_wakeup"]
+    assert from_row == from_model
+    assert from_row[0].stage is Stage.SETTLED
+    assert from_row[0].message == "ref 42 gnp.exe"

@@ -41,6 +41,7 @@ from nemwatch.core.models import (
     Transfer,
     format_xem,
 )
+from nemwatch.core.store.rows import TransferRow
 from nemwatch.core.text import sanitize
 from nemwatch.redact import redact_url, scrub, secret_parts
 
@@ -157,38 +158,55 @@ def _stage_text(stage: Stage, confs: int | None) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class _Move:
-    """What a transaction moves out of its sender."""
+class _Facts:
+    """What the rules need of a transaction, from a parsed model or a stored row."""
 
-    recipient: str
+    identity: str
+    hash: str
+    inner_hash: str | None
+    height: int | None
+    sender: str
+    initiator: str | None
+    fee: int
+    timestamp: datetime
+    recipient: str | None  # where the moved XEM goes; None when nothing moves
     xem: int
     mosaics: tuple[MosaicAmount, ...]
+    message: str | None
+    message_type: str | None
 
 
-def _move(tx: Transaction) -> _Move | None:
+Subject = Transaction | TransferRow
+
+
+def _facts(tx: Subject) -> _Facts:
+    if isinstance(tx, TransferRow):
+        return _Facts(
+            tx.identity, tx.hash, tx.inner_hash, tx.height, tx.sender, tx.initiator, tx.fee, tx.tx_time,
+            tx.recipient, tx.xem, tx.mosaics, sanitize(tx.message) or None, tx.message_type,
+        )
+    recipient: str | None = None
+    xem, mosaics = 0, ()
+    message = message_type = None
     if isinstance(tx, Transfer):
-        return _Move(tx.recipient, tx.xem, tx.mosaics)
-    if isinstance(tx, ProvisionNamespace):
-        return _Move(tx.rental_fee_sink, tx.rental_fee, ())
-    if isinstance(tx, MosaicDefinitionTx):
-        return _Move(tx.creation_fee_sink, tx.creation_fee, ())
-    return None
-
-
-def _message(tx: Transaction) -> tuple[str | None, str | None]:
-    message = tx.message if isinstance(tx, Transfer) else None
-    if message is None:
-        return None, None
-    return (sanitize(message.text) or None), message.type.value
+        recipient, xem, mosaics = tx.recipient, tx.xem, tx.mosaics
+        if tx.message is not None:
+            message, message_type = sanitize(tx.message.text) or None, tx.message.type.value
+    elif isinstance(tx, ProvisionNamespace):
+        recipient, xem = tx.rental_fee_sink, tx.rental_fee
+    elif isinstance(tx, MosaicDefinitionTx):
+        recipient, xem = tx.creation_fee_sink, tx.creation_fee
+    return _Facts(
+        tx.identity, tx.hash, tx.inner_hash, tx.height, tx.sender, tx.initiator, tx.fee, tx.timestamp,
+        recipient, xem, mosaics, message, message_type,
+    )
 
 
 def _tx_alert(
-    tx: Transaction,
-    move: _Move,
+    f: _Facts,
     *,
     rule: str,
     stage: Stage,
-    id_stage: Stage,
     severity: Severity,
     address: str,
     counterparty: str,
@@ -198,9 +216,8 @@ def _tx_alert(
     now: datetime,
     node: str | None,
 ) -> Alert:
-    message, message_type = _message(tx)
     return Alert(
-        alert_id=make_alert_id(ctx.settings.network, rule, tx.identity, id_stage),
+        alert_id=make_alert_id(ctx.settings.network, rule, f.identity, stage),
         rule=rule,
         stage=stage,
         severity=severity,
@@ -210,62 +227,62 @@ def _tx_alert(
         label=ctx.name(address),
         counterparty=counterparty,
         counterparty_label=ctx.name(counterparty),
-        amount=move.xem,
-        fee=tx.fee,
-        mosaics=move.mosaics,
-        tx_hash=tx.hash,
-        inner_hash=tx.inner_hash,
-        height=tx.height,
+        amount=f.xem,
+        fee=f.fee,
+        mosaics=f.mosaics,
+        tx_hash=f.hash,
+        inner_hash=f.inner_hash,
+        height=f.height,
         confirmations=confs,
-        tx_time=tx.timestamp,
-        message=message,
-        message_type=message_type,
+        tx_time=f.timestamp,
+        message=f.message,
+        message_type=f.message_type,
         node=redact_url(node) if node else None,
     )
 
 
 def outflow_alert(
-    tx: Transaction, ctx: RuleContext, *, stage: Stage, confs: int | None, now: datetime, node: str | None = None
+    tx: Subject, ctx: RuleContext, *, stage: Stage, confs: int | None, now: datetime, node: str | None = None
 ) -> Alert | None:
     """An outflow from a watched sender at or above its threshold, else None."""
-    move = _move(tx)
-    rule = ctx.watch.get(tx.sender)
-    if move is None or rule is None or move.xem < rule.alert_outflow_xem:
+    f = _facts(tx)
+    rule = ctx.watch.get(f.sender)
+    if f.recipient is None or rule is None or f.xem < rule.alert_outflow_xem:
         return None
-    cosigner = f" (multisig, cosigner {short(tx.initiator)})" if tx.initiator else ""
+    cosigner = f" (multisig, cosigner {short(f.initiator)})" if f.initiator else ""
     summary = (
-        f"OUTFLOW {grouped_xem(move.xem)} XEM{_mosaic_text(move.mosaics)} from {_who(tx.sender, ctx)} "
-        f"to {_who(move.recipient, ctx)}{cosigner} {_stage_text(stage, confs)}"
+        f"OUTFLOW {grouped_xem(f.xem)} XEM{_mosaic_text(f.mosaics)} from {_who(f.sender, ctx)} "
+        f"to {_who(f.recipient, ctx)}{cosigner} {_stage_text(stage, confs)}"
     )
-    severity = Severity.CRITICAL if ctx.critical(tx.sender, move.xem) else Severity.WARNING
+    severity = Severity.CRITICAL if ctx.critical(f.sender, f.xem) else Severity.WARNING
     return _tx_alert(
-        tx, move, rule=OUTFLOW, stage=stage, id_stage=stage, severity=severity, address=tx.sender,
-        counterparty=move.recipient, confs=confs, summary=summary, ctx=ctx, now=now, node=node,
+        f, rule=OUTFLOW, stage=stage, severity=severity, address=f.sender, counterparty=f.recipient,
+        confs=confs, summary=summary, ctx=ctx, now=now, node=node,
     )
 
 
 def inflow_alert(
-    tx: Transaction, ctx: RuleContext, *, stage: Stage, confs: int | None, now: datetime, node: str | None = None
+    tx: Subject, ctx: RuleContext, *, stage: Stage, confs: int | None, now: datetime, node: str | None = None
 ) -> Alert | None:
     """An inflow to a watched recipient that opted in, at or above its minimum, else None."""
-    move = _move(tx)
-    if move is None or move.recipient == tx.sender:
+    f = _facts(tx)
+    if f.recipient is None or f.recipient == f.sender:
         return None
-    rule = ctx.watch.get(move.recipient)
-    if rule is None or not rule.alert_inflow or move.xem < rule.inflow_min:
+    rule = ctx.watch.get(f.recipient)
+    if rule is None or not rule.alert_inflow or f.xem < rule.inflow_min:
         return None
     summary = (
-        f"INFLOW {grouped_xem(move.xem)} XEM{_mosaic_text(move.mosaics)} to {_who(move.recipient, ctx)} "
-        f"from {_who(tx.sender, ctx)} {_stage_text(stage, confs)}"
+        f"INFLOW {grouped_xem(f.xem)} XEM{_mosaic_text(f.mosaics)} to {_who(f.recipient, ctx)} "
+        f"from {_who(f.sender, ctx)} {_stage_text(stage, confs)}"
     )
     return _tx_alert(
-        tx, move, rule=INFLOW, stage=stage, id_stage=stage, severity=Severity.INFO, address=move.recipient,
-        counterparty=tx.sender, confs=confs, summary=summary, ctx=ctx, now=now, node=node,
+        f, rule=INFLOW, stage=stage, severity=Severity.INFO, address=f.recipient, counterparty=f.sender,
+        confs=confs, summary=summary, ctx=ctx, now=now, node=node,
     )
 
 
 def dormant_alert(
-    tx: Transaction,
+    tx: Subject,
     ctx: RuleContext,
     *,
     last_activity: datetime | None,
@@ -276,29 +293,29 @@ def dormant_alert(
 ) -> Alert | None:
     """A watched sender silent for its ``dormant_days`` moves (``last_activity`` = its previous
     outgoing transaction, before this one). One alert per transaction: the id ignores the stage."""
-    rule = ctx.watch.get(tx.sender)
+    f = _facts(tx)
+    rule = ctx.watch.get(f.sender)
     if rule is None or rule.dormant_days is None or last_activity is None:
         return None
     if stage not in (Stage.UNCONFIRMED, Stage.CONFIRMED, Stage.SETTLED):
         return None
-    silent = tx.timestamp - last_activity
+    silent = f.timestamp - last_activity
     if silent.days < rule.dormant_days:
         return None
-    move = _move(tx) or _Move(tx.sender, 0, ())
+    to = f" to {_who(f.recipient, ctx)}" if f.recipient else ""
     summary = (
-        f"DORMANT WAKE-UP {_who(tx.sender, ctx)} moved after {silent.days:,} days silent: "
-        f"{grouped_xem(move.xem)} XEM{_mosaic_text(move.mosaics)} to {_who(move.recipient, ctx)} "
-        f"{_stage_text(stage, confs)}"
+        f"DORMANT WAKE-UP {_who(f.sender, ctx)} moved after {silent.days:,} days silent: "
+        f"{grouped_xem(f.xem)} XEM{_mosaic_text(f.mosaics)}{to} {_stage_text(stage, confs)}"
     )
-    severity = Severity.CRITICAL if ctx.critical(tx.sender, move.xem) else Severity.WARNING
+    severity = Severity.CRITICAL if ctx.critical(f.sender, f.xem) else Severity.WARNING
     return _tx_alert(
-        tx, move, rule=DORMANT, stage=Stage.FIRING, id_stage=Stage.FIRING, severity=severity,
-        address=tx.sender, counterparty=move.recipient, confs=confs, summary=summary, ctx=ctx, now=now, node=node,
+        f, rule=DORMANT, stage=Stage.FIRING, severity=severity, address=f.sender,
+        counterparty=f.recipient or f.sender, confs=confs, summary=summary, ctx=ctx, now=now, node=node,
     )
 
 
 def transaction_alerts(
-    tx: Transaction,
+    tx: Subject,
     ctx: RuleContext,
     *,
     confs: int,
@@ -306,14 +323,20 @@ def transaction_alerts(
     last_activity: Mapping[str, datetime] | None = None,
     node: str | None = None,
 ) -> list[Alert]:
-    """Every alert one transaction causes at its current number of confirmations."""
+    """Every alert one transaction causes at its current number of confirmations.
+
+    ``tx`` is a parsed transaction or a stored ``TransferRow`` (the engine re-evaluates stored
+    transfers as they reach ``settle_after`` confirmations without re-reading their block).
+    ``last_activity`` maps an address to its previous outgoing transaction's time.
+    """
     stage = stage_for(confs, ctx.settings.settle_after)
     shown = confs if stage is not Stage.UNCONFIRMED else None
     out = [
         outflow_alert(tx, ctx, stage=stage, confs=shown, now=now, node=node),
         inflow_alert(tx, ctx, stage=stage, confs=shown, now=now, node=node),
         dormant_alert(
-            tx, ctx, last_activity=(last_activity or {}).get(tx.sender), stage=stage, confs=shown, now=now, node=node
+            tx, ctx, last_activity=(last_activity or {}).get(tx.sender), stage=stage, confs=shown, now=now,
+            node=node,
         ),
     ]
     return [a for a in out if a is not None]

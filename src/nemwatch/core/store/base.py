@@ -130,6 +130,9 @@ class StoreBase:
 
         Nested use is allowed: an inner ``transaction()`` is a savepoint, rolled back alone
         when its block raises (and the exception goes on to the outer block).
+
+        Never ``await`` inside the block: the lock is per thread, so another coroutine of the
+        same event loop would write into this transaction.
         """
         with self._lock:
             if self._depth == 0:
