@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import os
+import random
 import socket
+import sqlite3
 import stat
+import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -166,8 +170,6 @@ async def test_journal_after_rotation_starts_a_new_file(store: Store, tmp_path: 
 
 def test_journal_exactly_once_across_a_kill(store: Store, tmp_path: Path) -> None:
     """A real crash: the process is SIGKILLed after the fsync, before the record."""
-    import subprocess
-
     db = tmp_path / "nemwatch.sqlite3"
     path = tmp_path / "alerts.jsonl"
     alert = make_alert("killed")
@@ -192,8 +194,6 @@ def test_journal_exactly_once_across_a_kill(store: Store, tmp_path: Path) -> Non
     assert journal_ids(path) == [alert.alert_id]
     [row] = store.pending_deliveries(NOW)  # the outbox still says pending
     restarted = JournalSink(path, store, lambda: NOW)
-    import asyncio
-
     asyncio.run(restarted.send(row.alert))
     assert journal_ids(path) == [alert.alert_id]
 
@@ -313,12 +313,10 @@ def test_retry_after_forms() -> None:
 
 
 def test_backoff_grows_with_jitter_and_caps() -> None:
-    import random
-
     policy = RetryPolicy()
     rng = random.Random(7)
     delays = [policy.backoff(n, rng) for n in range(1, 12)]
-    assert all(1.0 <= d <= 1.25 for d in delays[:1])
+    assert 1.0 <= delays[0] <= 1.25
     assert all(later > earlier for earlier, later in zip(delays[:8], delays[1:9], strict=True))
     assert delays[-1] == 300.0
     assert policy.delay(3, rng, retry_after=120.0) == 120.0
@@ -399,3 +397,19 @@ def test_retry_after_date_in_the_future_from_now() -> None:
     later = NOW + timedelta(minutes=10)
     stamp = later.strftime("%a, %d %b %Y %H:%M:%S GMT")
     assert parse_retry_after(stamp, NOW) == 600.0
+
+
+async def test_journal_does_not_repeat_a_line_when_recording_it_fails(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "alerts.jsonl"
+    sink = JournalSink(path, store, lambda: NOW)
+    real = store.journal_record
+
+    def busy(*args: object) -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    store.journal_record = busy  # type: ignore[method-assign]
+    with pytest.raises(sqlite3.OperationalError):
+        await sink.send(make_alert("a"))
+    store.journal_record = real  # type: ignore[method-assign]
+    await sink.send(make_alert("a"))
+    assert journal_ids(path) == [make_alert("a").alert_id]

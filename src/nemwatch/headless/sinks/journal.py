@@ -24,8 +24,8 @@ import asyncio
 import json
 import os
 from datetime import datetime
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from nemwatch.core.alert import Alert
 from nemwatch.core.store import Store
@@ -101,13 +101,20 @@ class JournalSink:
         return alert_id in self.recover() or self._store.journal_has(alert_id)
 
     def _append(self, line: bytes) -> int:
+        """Append one line durably and return where it ends; a failed write is undone so the
+        next line never lands after a fragment."""
         fd = _open_private(self.path)
         try:
-            written = 0
-            while written < len(line):
-                written += os.write(fd, line[written:])
-            os.fsync(fd)
-            return os.lseek(fd, 0, os.SEEK_CUR)
+            start = os.lseek(fd, 0, os.SEEK_END)
+            try:
+                written = 0
+                while written < len(line):
+                    written += os.write(fd, line[written:])
+                os.fsync(fd)
+            except OSError:
+                os.ftruncate(fd, start)
+                raise
+            return start + len(line)
         finally:
             os.close(fd)
 
@@ -120,6 +127,8 @@ class JournalSink:
                 end = await asyncio.to_thread(self._append, line)
             except OSError as exc:
                 raise RetryableError(f"journal {self.path.name}: {describe(exc, ())}") from None
+            # Known in memory first: should the record below fail, a retry still skips it.
+            self.recover().add(alert.alert_id)
             self._store.journal_record(alert.alert_id, end, self._clock())
 
     async def aclose(self) -> None:
