@@ -340,3 +340,18 @@ async def test_webhook_secrets_never_reach_logs_errors_or_the_store(
         assert out.getvalue().count(secret) == 0
         assert all(secret not in name for name in sinks)
     assert any(r.last_error and "<secret>" in r.last_error for r in store.outbox_rows())
+
+
+async def test_a_backing_off_sink_does_not_starve_the_others_beyond_a_batch(store: Store, receiver: Receiver) -> None:
+    receiver.script("/hook", [(500, {})])
+    clock = FakeClock(T0)
+    out = io.StringIO()
+    hook = WebhookSink(receiver.url("/hook"), clock=clock)
+    sinks = {hook.name: hook, "stdout": StdoutSink(out)}
+    store.add_alerts([make_alert(f"n{i}", T0 + timedelta(microseconds=i)) for i in range(5)], [hook.name])
+    store.add_alerts([make_alert("late", T0 + timedelta(seconds=1))], ["stdout"])
+    clock.advance(1)
+    dispatcher = Dispatcher(store, sinks, clock, batch=2)
+    await dispatcher.deliver_pending()
+    assert [x["alert_id"] for x in lines(out)] == [make_alert("late").alert_id]
+    await dispatcher.aclose()

@@ -321,6 +321,7 @@ def test_backoff_grows_with_jitter_and_caps() -> None:
     assert delays[-1] == 300.0
     assert policy.delay(3, rng, retry_after=120.0) == 120.0
     assert policy.delay(3, rng, retry_after=10**9) == policy.max_retry_after
+    assert 4.0 <= policy.delay(3, rng, retry_after=0.0) <= 5.0  # never sooner than the backoff
 
 
 # -- apprise ------------------------------------------------------------------------------

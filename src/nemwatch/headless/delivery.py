@@ -2,7 +2,8 @@
 
 At-least-once, per sink: an outbox row stays ``pending`` until its sink confirms, so a crash
 at any point only repeats a send (receivers drop duplicates by ``alert_id``; the journal sink
-never repeats). For each due row, in alert order per sink, sinks side by side:
+never repeats). Each sink takes its due rows in alert order, up to ``batch`` a pass, sinks side
+by side; for each row:
 
 - success: ``delivered``;
 - ``RetryableError`` (or an unexpected exception): ``attempts + 1`` and the next attempt after
@@ -37,6 +38,7 @@ log = logging.getLogger("nemwatch.delivery")
 Clock = Callable[[], datetime]
 Sleep = Callable[[float], Awaitable[None]]
 _MAX_PASSES = 3
+_IDLE_FLOOR = 0.1
 
 
 @dataclass
@@ -113,10 +115,12 @@ class Dispatcher:
     async def run(self, stop: asyncio.Event, wake: asyncio.Event | None = None, idle: float = 30.0) -> None:
         """Deliver until ``stop`` is set. ``wake`` (set it after a commit) cuts a wait short."""
         while not stop.is_set():
-            await self.deliver_pending()
+            stats = await self.deliver_pending()
             now = self._clock()
             due = self.next_due(now)
             wait = idle if due is None else min(idle, max(0.0, (due - now).total_seconds()))
+            if not (stats.delivered or stats.retried or stats.dead):
+                wait = max(wait, _IDLE_FLOOR)  # nothing moved: never spin
             if wait > 0:
                 await self._wait(stop, wake, wait)
 
@@ -138,10 +142,15 @@ class Dispatcher:
                 wake.clear()
 
     async def _pass(self, now: datetime) -> DeliveryStats:
-        due = self._store.pending_deliveries(now, self._batch, sinks=list(self._sinks))
+        # Each sink gets its own batch, so a sink that is backing off never starves the others.
         by_sink: dict[str, list[Delivery]] = {}
-        for row in due:
-            by_sink.setdefault(row.sink, []).append(row)
+        for name in self._sinks:
+            blocked = self._backoff_until.get(name)
+            if blocked is not None and blocked > now:
+                continue
+            rows = self._store.pending_deliveries(now, self._batch, sinks=[name])
+            if rows:
+                by_sink[name] = rows
         parts = await asyncio.gather(*(self._drain(name, rows, now) for name, rows in by_sink.items()))
         stats = DeliveryStats()
         for part in parts:

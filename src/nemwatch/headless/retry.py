@@ -3,8 +3,9 @@
 The n-th failure of a delivery waits ``initial * 2**(n-1)`` seconds (1 s, 2 s, 4 s, ...),
 stretched by a random factor in ``[1, 1 + jitter)`` so that many failing deliveries do not
 retry in lockstep, and capped at ``maximum`` (5 minutes). With ``jitter < 1`` each wait is
-longer than the one before until the cap. A destination that says ``Retry-After`` is
-believed (clamped to ``max_retry_after``). A delivery still failing ``give_up_after`` after
+longer than the one before until the cap. A destination that says ``Retry-After`` is not
+called again before then (clamped to ``max_retry_after``; never sooner than the backoff, so a
+``Retry-After: 0`` cannot make a tight loop). A delivery still failing ``give_up_after`` after
 its alert was raised is dead-lettered.
 """
 
@@ -30,9 +31,11 @@ class RetryPolicy:
         return min(self.maximum, base * (1.0 + rng.random() * self.jitter))
 
     def delay(self, failures: int, rng: random.Random, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return min(max(0.0, retry_after), self.max_retry_after)
-        return self.backoff(failures, rng)
+        """The wait after a failure: the backoff, or longer when the destination asked for it."""
+        backoff = self.backoff(failures, rng)
+        if retry_after is None:
+            return backoff
+        return max(backoff, min(retry_after, self.max_retry_after))
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:
