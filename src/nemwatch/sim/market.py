@@ -194,7 +194,7 @@ class Market:
             "low": min(t.price for t in trades),
             "close": trades[-1].price,
             "volume": volume,
-            "average": (notional / volume).quantize(Decimal("0.00000001")),
+            "average": notional / volume,
         }
 
     def _candles(self, seconds: int, start: datetime, end: datetime, now: datetime) -> list[tuple[datetime, dict[str, Decimal]]]:

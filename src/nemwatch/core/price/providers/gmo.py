@@ -97,11 +97,18 @@ def business_day(when: datetime) -> date:
     return (when.astimezone(UTC) + DAY_SHIFT).date()
 
 
-def kline_dates(seconds: int, start: datetime, end: datetime) -> list[str]:
-    """The ``date`` parameters that cover [start, end) for candles of ``seconds``."""
+def kline_dates(
+    seconds: int, start: datetime, end: datetime, first_day: date | None = FIRST_INTRADAY_DAY
+) -> list[str]:
+    """The ``date`` parameters that cover [start, end) for candles of ``seconds``.
+
+    Intraday days before ``first_day`` (GMO serves none before 2021-04-15) are not asked for.
+    """
     last = end - timedelta(microseconds=1)
     if seconds <= DAILY_LIMIT_SECONDS:
-        day, stop = max(business_day(start), FIRST_INTRADAY_DAY), business_day(last)
+        day, stop = business_day(start), business_day(last)
+        if first_day is not None:
+            day = max(day, first_day)
         out = []
         while day <= stop:
             out.append(day.strftime("%Y%m%d"))
@@ -114,7 +121,14 @@ class GmoProvider:
     capabilities = frozenset({Capability.LATEST, Capability.CANDLES})
 
     def __init__(
-        self, http: HttpGet, *, pair: str = "xem_jpy", api_url: str = API_URL, clock: Clock = utc_now, name: str = "gmo"
+        self,
+        http: HttpGet,
+        *,
+        pair: str = "xem_jpy",
+        api_url: str = API_URL,
+        clock: Clock = utc_now,
+        name: str = "gmo",
+        first_intraday_day: date | None = FIRST_INTRADAY_DAY,
     ) -> None:
         base, quote = base_quote(pair)
         if quote != "jpy":
@@ -125,6 +139,7 @@ class GmoProvider:
         self.api_url = api_url.rstrip("/")
         self.clock = clock
         self.name = name
+        self.first_intraday_day = first_intraday_day
 
     async def check_listed(self) -> Listing:
         body = await self.http(f"{self.api_url}/public/v1/symbols")
@@ -142,7 +157,7 @@ class GmoProvider:
         if interval is None:
             raise ProviderError(f"{self.name}: no {seconds}s candles (have {sorted(INTERVALS)})")
         found: dict[datetime, Candle] = {}
-        for day in kline_dates(seconds, start, end):
+        for day in kline_dates(seconds, start, end, self.first_intraday_day):
             params = {"symbol": self.symbol, "interval": interval, "date": day}
             body = await self.http(f"{self.api_url}/public/v1/klines", params=params)
             for candle in parse_klines(body, self.pair, seconds, self.name):
