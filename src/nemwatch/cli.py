@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "vwap": "nemwatch.commands.vwap:vwap",
     "watch": "nemwatch.commands.watch:watch",
     "check": "nemwatch.commands.watch:check",
+    "sim": "nemwatch.commands.sim:command",
 }
 
 

@@ -37,6 +37,8 @@ class SimCluster:
         id_offsets: Sequence[int] | None = None,
         hash_retention_hours: float | None = 36,
         sealer: BlockSealer = seal_block,
+        market: bool = False,
+        market_port: int = 0,
     ) -> None:
         if nodes < 1:
             raise ValueError("at least one node")
@@ -51,12 +53,18 @@ class SimCluster:
             raise ValueError("give one port per node")
         offsets = list(id_offsets) if id_offsets else [0] * nodes
         self.nodes: list[SimNode] = []
+        self.market_server: Any = None
+        self._market_started = False
         try:
             for i in range(nodes):
                 self.nodes.append(
                     SimNode(self, i, self.chain, host=host, port=ports[i], id_offset=offsets[i],
                             hash_retention_hours=hash_retention_hours)
                 )
+            if market and self.scenario.price_path and self.scenario.price_trades_per_minute > 0:
+                from nemwatch.sim.market import Market, MarketServer
+
+                self.market_server = MarketServer(Market.from_scenario(self.scenario, self.clock), host, market_port)
         except OSError:
             self.stop()
             raise
@@ -66,11 +74,20 @@ class SimCluster:
         cluster = cls(scenario, **kw)
         for node in cluster.nodes:
             node.start()
+        if cluster.market_server is not None:
+            cluster.market_server.start()
+            cluster._market_started = True
         return cluster
 
     def stop(self) -> None:
         for node in self.nodes:
             node.stop()
+        if self.market_server is not None:
+            if self._market_started:
+                self.market_server.stop()
+            else:
+                self.market_server.server.server_close()
+            self.market_server = None
 
     def __enter__(self) -> SimCluster:
         return self
@@ -84,6 +101,11 @@ class SimCluster:
     @property
     def urls(self) -> list[str]:
         return [n.url for n in self.nodes]
+
+    @property
+    def market_url(self) -> str | None:
+        """The price API (``market=True`` and a scenario with a price path), else None."""
+        return self.market_server.url if self.market_server is not None else None
 
     @property
     def height(self) -> int:

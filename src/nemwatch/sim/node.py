@@ -97,10 +97,11 @@ class SimNode:
 
     def stop(self) -> None:
         self.stopping.set()
-        self._server.shutdown()
+        if self._thread.is_alive():
+            self._server.shutdown()
+            self._thread.join(timeout=5)
         self._server.close_all()
         self._server.server_close()
-        self._thread.join(timeout=5)
 
     def fork(self) -> Chain:
         """From now on this node has its own copy of the chain (rollbacks stay here)."""

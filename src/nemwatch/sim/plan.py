@@ -114,6 +114,7 @@ def _key(scenario: Scenario, spec: AccountSpec) -> SimKey:
 
 
 def _base(scenario: Scenario, accounts: Sequence[AccountSpec], *, harvest: bool = True) -> CompiledScenario:
+    """Keys and starting state; ``harvest=False`` for generated extras (no harvesters, no mosaics)."""
     keys = {a.label: _key(scenario, a) for a in accounts}
     harvester_specs = [a for a in accounts if a.role is Role.HARVESTER]
     harvesters = [keys[a.label] for a in harvester_specs]
@@ -148,7 +149,7 @@ def _base(scenario: Scenario, accounts: Sequence[AccountSpec], *, harvest: bool 
         compiled.labels[key.address] = f"harvester-{i + 1}"
         compiled.roles[key.address] = Role.HARVESTER
         compiled.genesis_balances[key.address] = HARVESTER_BALANCE
-    for m in scenario.mosaics:
+    for m in scenario.mosaics if harvest else ():
         owner = keys[m.owner].address
         compiled.genesis_mosaics.setdefault(owner, {})[m.id] = m.atomic_supply
     for a in accounts:

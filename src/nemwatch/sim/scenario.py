@@ -173,6 +173,11 @@ class Scenario:
     notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "network", Network(self.network))
+        except ValueError:
+            raise ScenarioError(f"unknown network {self.network!r} (mainnet or testnet)") from None
+        object.__setattr__(self, "start", to_utc(self.start, "start"))
         check_scenario(self)
 
     def account(self, label: str) -> AccountSpec:

@@ -46,6 +46,7 @@ XEM_SUPPLY = 8_999_999_999
 MULTIPLIER_ONE = 1_000_000
 DEFAULT_DEADLINE = 3600
 FEE_UNIT = 50_000  # 0.05 XEM
+_SIGNATURE_START, _SIGNATURE_END = 48, 116  # NIS binary header: type, version, time, signer | signature
 
 _NC_NETWORK = {Network.MAINNET: nc.NetworkType.MAINNET, Network.TESTNET: nc.NetworkType.TESTNET}
 
@@ -150,14 +151,14 @@ class TxBuilder:
             version, multiplier, deadline,
         )
         tx.fee = nc.Amount(self._fee(tx))
-        tx_hash = self._seal(signer, tx)
+        tx_hash, signed = self._seal(signer, tx)
         body = self._transfer_json(tx, with_signature=True)
         return BuiltTx(
             json=body,
             pool_json=None,
             hash=tx_hash,
             inner_hash=None,
-            signed_bytes=bytes(tx.serialize()),
+            signed_bytes=signed,
             fee=tx.fee.value,
             xem=moved[0],
             mosaics=moved[1],
@@ -196,7 +197,7 @@ class TxBuilder:
         inner_hash = str(self.facade.hash_transaction(inner)).lower()
         outer = self._multisig_object(initiator.public_key, timestamp, inner.deadline.value, inner)
         outer.fee = nc.Amount(self._fee(outer))
-        outer_hash = self._seal(initiator, outer)
+        outer_hash, _ = self._seal(initiator, outer)
 
         cosignatures = []
         signature_json = []
@@ -358,15 +359,31 @@ class TxBuilder:
             return xem_transfer_fee(tx.amount.value, len(tx.message.message) if tx.message else None)
         return int(calculate_transaction_fee(tx, self._fee_info))
 
-    def _seal(self, key: SimKey, tx: Any) -> str:
-        """Sign (or fill the signature of) ``tx`` in place; return its hash, lowercase hex."""
-        digest = self.facade.hash_transaction(tx)
-        if self.signing == "signed":
-            signature = self.facade.sign_transaction(key.key_pair, tx).bytes
+    def _seal(self, key: SimKey, tx: Any) -> tuple[str, bytes]:
+        """Sign (or fill the signature of) ``tx`` in place; return its hash (lowercase hex) and
+        its signed binary form.
+
+        The fast path cuts the unsigned form out of the signed serialization (a single-entity
+        transaction's signature sits at a fixed offset) instead of copying the object into its
+        non-verifiable twin; a test checks that both give the same bytes.
+        """
+        full = None
+        if self.fast and not isinstance(tx, nc.MultisigTransactionV1):
+            full = bytes(tx.serialize())
+            payload = full[:_SIGNATURE_START] + full[_SIGNATURE_END:]
+            digest = sha3.keccak_256(payload).digest()
+            signature = key.key_pair.sign(payload).bytes if self.signing == "signed" else None
         else:
-            signature = sha3.keccak_512(b"nemwatch-sim-unsigned" + digest.bytes).digest()
+            digest = self.facade.hash_transaction(tx).bytes
+            signature = self.facade.sign_transaction(key.key_pair, tx).bytes if self.signing == "signed" else None
+        if signature is None:
+            signature = sha3.keccak_512(b"nemwatch-sim-unsigned" + digest).digest()
         tx.signature = nc.Signature(signature)
-        return str(digest).lower()
+        if full is not None:
+            signed = full[: _SIGNATURE_START + 4] + signature + full[_SIGNATURE_END:]
+        else:
+            signed = bytes(tx.serialize())
+        return digest.hex(), signed
 
     # --- NIS JSON ---------------------------------------------------------------------------
 
