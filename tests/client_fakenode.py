@@ -38,6 +38,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     drip_seconds: float | None = None  # send the body one byte at a time, this far apart
     stream_mib: int | None = None  # send this many MiB of chunked filler instead of ``body``
+    delay_seconds: float = 0.0  # real seconds to wait before answering
 
     def payload(self) -> bytes:
         if isinstance(self.body, bytes):
@@ -71,6 +72,8 @@ class FakeNode:
         self.log: list[Hit] = []
         self.bytes_sent = 0
         self.aborted = 0  # replies the client hung up on
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._server: asyncio.Server | None = None
         self.url = ""
 
@@ -112,7 +115,15 @@ class FakeNode:
             parts = urlsplit(target)
             hit = Hit(self.clock(), method, parts.path, dict(parse_qsl(parts.query)), body)
             self.log.append(hit)
-            await self._write(writer, self._reply_for(hit))
+            reply = self._reply_for(hit)
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            try:
+                if reply.delay_seconds:
+                    await asyncio.sleep(reply.delay_seconds)
+                await self._write(writer, reply)
+            finally:
+                self.in_flight -= 1
         except (ConnectionError, asyncio.IncompleteReadError):
             self.aborted += 1
         finally:

@@ -85,10 +85,6 @@ class CircuitBreaker:
         state = self.state(now)
         return state is BreakerState.CLOSED or (state is BreakerState.HALF_OPEN and not self._trial)
 
-    def opens_at(self) -> float | None:
-        """When an open breaker lets a trial through (None unless open)."""
-        return self._opened_at + self.reset_timeout if self._state is BreakerState.OPEN else None
-
     def begin(self, now: float) -> bool:
         """Claim the right to send one request (the trial, when half-open)."""
         if not self.ready(now):
