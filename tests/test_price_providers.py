@@ -359,7 +359,7 @@ field_names = st.sampled_from(["last", "price", "amount", "tid", "date", "rate",
 keyed = st.dictionaries(field_names, json_values, max_size=8)
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@settings(max_examples=120, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(st.one_of(json_values, keyed, st.lists(keyed, max_size=3)))
 def test_parsers_raise_only_their_own_errors(value: object) -> None:
     body = json.dumps(value).encode()

@@ -87,6 +87,7 @@ class Market:
             raise ValueError("a market needs trades_per_minute > 0")
         self.path = sorted((when.astimezone(UTC), Decimal(price)) for when, price in path)
         self.start = self.path[0][0]
+        self.trades_per_minute = trades_per_minute
         self.slot_us = 60_000_000 // trades_per_minute
         self.clock: Callable[[], datetime] = clock.now if hasattr(clock, "now") else clock
         self.seed = seed
