@@ -481,7 +481,9 @@ class MarketServer:
         return f"http://{host}:{port}"
 
     def start(self) -> MarketServer:
-        self._thread = threading.Thread(target=self.server.serve_forever, name="market", daemon=True)
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, name="market", daemon=True
+        )
         self._thread.start()
         return self
 
