@@ -85,7 +85,9 @@ class SimNode:
         self.stopping = threading.Event()
         self._server = _Server((host, port), _Handler, self)
         self.port: int = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, name=f"{self.name}:{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name=f"{self.name}:{self.port}", daemon=True
+        )
 
     @property
     def url(self) -> str:
