@@ -97,7 +97,10 @@ class FakeChain:
     async def unconfirmed(self, address: str) -> Sequence[Transaction]:
         return list(self.pool.get(address, []))
 
-    async def account(self, address: str) -> AccountInfo:
+    async def chain_height(self, *, node: str | None = None) -> int:
+        return self.tip
+
+    async def account(self, address: str, *, node: str | None = None) -> AccountInfo:
         return AccountInfo(address, self.balances.get(address, 0), 0, 0.0, None, None, 0, None)
 
     async def transfers(

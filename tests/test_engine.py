@@ -37,7 +37,7 @@ def make(tmp_path: Path, chain: FakeChain, watch: dict[str, WatchRule] | None = 
         source=chain,
         store=store,
         watch=ws,
-        settings=EngineSettings(backfill_per_cycle=0, balance_checks_per_cycle=0, **settings),  # type: ignore[arg-type]
+        settings=EngineSettings(**{"backfill_per_cycle": 0, "balance_checks_per_cycle": 0, **settings}),  # type: ignore[arg-type]
         clock=Clock(),
     )
 
@@ -183,3 +183,21 @@ async def test_restart_resumes_from_the_cursor_without_duplicates(tmp_path: Path
     got = alerts(engine)
     confirmed = [i for (_, s, i) in got if s == "confirmed"]
     assert sorted(confirmed) == sorted(transfer(HOT, THIEF, h).identity for h in range(11, 31))
+
+
+async def test_balance_drop_only_when_transfers_do_not_explain_it(tmp_path: Path) -> None:
+    chain = FakeChain(tip=5)
+    chain.balances[HOT] = 1_000_000_000
+    engine = make(tmp_path, chain, balance_checks_per_cycle=1, balance_check_seconds=0)
+    await engine.cycle()  # first reading: the reference
+    out = transfer(HOT, THIEF, 300_000_000, fee=100_000)
+    chain.txs[6] = [out]
+    chain.tip = 6
+    chain.balances[HOT] = 1_000_000_000 - 300_000_000 - 100_000  # explained by the transfer
+    await engine.cycle()
+    assert [r for (r, _, _) in alerts(engine)] == ["outflow"]
+    chain.tip = 7
+    chain.balances[HOT] -= 5_000_000  # a levy: no transfer explains it
+    stats = await engine.cycle()
+    (drop,) = [a for a in stats.alerts if a.rule == "balance_drop"]
+    assert drop.amount == 5_000_000 and drop.address == HOT

@@ -63,7 +63,9 @@ class ChainSource(Protocol):
 
     async def unconfirmed(self, address: str) -> Sequence[Transaction]: ...
 
-    async def account(self, address: str) -> AccountInfo: ...
+    async def account(self, address: str, *, node: str | None = None) -> AccountInfo: ...
+
+    async def chain_height(self, *, node: str | None = None) -> int: ...
 
     async def transfers(
         self, address: str, direction: str = "all", *, page_size: int = 100, until_hash: str | None = None,
@@ -134,6 +136,7 @@ class Engine:
         self._depth = 0
         self._last_unconfirmed: datetime | None = None
         self._healthy: tuple[str, ...] = ()
+        self._chain_time: datetime | None = None
         self._balance_queue: list[str] = []
         self._last_balance_round: datetime | None = None
         self._restore_node_episodes()
@@ -305,6 +308,7 @@ class Engine:
             self._queue(alerts, stats)
             self.store.set_cursor(CHAIN_CURSOR, block.height, block.hash)
         self.chain.add(block)
+        self._chain_time = block.timestamp
         stats.blocks += 1
         stats.cursor = block.height
         self._emit(BlockProcessed(block.height, len(matched), len(block.transactions), block.timestamp, now))
@@ -438,9 +442,15 @@ class Engine:
             self._queue(settled, stats)
 
     def _expire_unconfirmed(self, stats: CycleStats) -> None:
-        """An unconfirmed transfer past every possible deadline never made it: retract it."""
+        """An unconfirmed transfer past every possible deadline never made it: retract it.
+
+        Deadlines are in chain time, so the test is against the newest block's time."""
+        if self._chain_time is None:
+            return
         now = self.clock()
-        expired = [r for r in self.store.unconfirmed_transfers() if now - r.tx_time > UNCONFIRMED_LIFETIME]
+        expired = [
+            r for r in self.store.unconfirmed_transfers() if self._chain_time - r.tx_time > UNCONFIRMED_LIFETIME
+        ]
         if not expired:
             return
         with self._tx():
@@ -517,26 +527,33 @@ class Engine:
             address = self._balance_queue.pop()
             if address not in self.watch:
                 continue
+            node = self._healthy[0] if self._healthy else None
             try:
-                info = await self.source.account(address)
+                # the balance belongs to a known height only if the node did not move meanwhile
+                before = await self.source.chain_height(node=node)
+                info = await self.source.account(address, node=node)
+                after = await self.source.chain_height(node=node)
             except Exception as err:
                 log.warning("balance of %s unavailable: %s", address, err)
+                continue
+            if before != after or before > head:
+                self._balance_queue.insert(0, address)  # try again next cycle
                 continue
             row = self.store.account(address)
             alerts: list[Alert] = []
             if row is not None and row.balance is not None and row.balance_height is not None:
-                moved = self.store.transfers_of(address, above=row.balance_height, upto=head)
+                moved = self.store.transfers_of(address, above=row.balance_height, upto=before)
                 explained = rules.explained_change(address, moved)
                 alert = rules.balance_drop_alert(
                     address, ctx, previous_balance=row.balance, explained=explained,
-                    node_balance=info.balance, node_height=head, now=now,
+                    node_balance=info.balance, node_height=before, now=now, node=node,
                 )
                 if alert is not None:
                     alerts.append(alert)
             with self._tx():
                 if row is None:
                     self.store.upsert_account(address, label=self.watch[address].label, urgent=self.watch[address].urgent, now=now)
-                self.store.set_balance(address, info.balance, head)
+                self.store.set_balance(address, info.balance, before)
                 self._queue(alerts, stats)
 
     # -- alerts ---------------------------------------------------------------------------
