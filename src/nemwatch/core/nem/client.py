@@ -48,6 +48,7 @@ from nemwatch.core.nem.errors import (
 )
 from nemwatch.core.nem.nodes import (
     MAX_REQUESTS_PER_SECOND,
+    BreakerState,
     CircuitBreaker,
     HealthState,
     Node,
@@ -66,6 +67,7 @@ Direction = Literal["all", "incoming", "outgoing"]
 DIRECTIONS = ("all", "incoming", "outgoing")
 PAGE_MIN, PAGE_MAX, PAGE_DEFAULT = 5, 100, 25  # NIS clamps pageSize to [5, 100], default 25
 MIB = 1024 * 1024
+CLOCK_SLACK = 0.001  # added to waits so a clock of coarse resolution is surely past the target
 
 
 class NisClient:
@@ -180,7 +182,7 @@ class NisClient:
 
         async def one(node: Node) -> None:
             try:
-                if node.network_id is None:
+                if node.network_id is None or node.wrong_network:
                     await self.node_info(node=node.name, attempts=1, max_wait=0.0)
                 if node.wrong_network:
                     return
@@ -210,28 +212,39 @@ class NisClient:
     async def node_info(
         self, *, node: str | None = None, attempts: int | None = None, max_wait: float | None = None
     ) -> NodeInfo:
-        """``/node/info``; a node on another network is marked and never asked again."""
-        info, answered = await self._call(
-            "GET", "/node/info", codec.parse_node_info, node=node, attempts=attempts, max_wait=max_wait
-        )
-        answered.network_id = info.network_id
-        if info.network_id != self.network.network_id:
-            answered.wrong_network = True
-            answered.last_error = f"node is on network id {info.network_id}, expected {self.network.network_id}"
-            log.warning("%s: %s", answered.name, answered.last_error)
+        """``/node/info``. A node on another network is marked and gets no other request; asked
+        by name it is checked again (and cleared when it is back on the right network)."""
+        info, _ = await self._node_info(node, attempts, max_wait)
         return info
 
     async def check_network(self, *, node: str | None = None) -> NodeInfo:
         """``node_info`` that raises ``WrongNetworkError`` when the node serves another network."""
-        info, answered = await self._call("GET", "/node/info", codec.parse_node_info, node=node)
-        answered.network_id = info.network_id
-        if info.network_id != self.network.network_id:
-            answered.wrong_network = True
-            err = WrongNetworkError(self.network.network_id, info.network_id, node=answered.name)
-            answered.last_error = err.detail
-            log.warning("%s", err)
-            raise err
+        info, answered = await self._node_info(node, None, None)
+        if answered.wrong_network:
+            raise WrongNetworkError(self.network.network_id, info.network_id, node=answered.name)
         return info
+
+    async def _node_info(
+        self, node: str | None, attempts: int | None, max_wait: float | None
+    ) -> tuple[NodeInfo, Node]:
+        info, answered = await self._call(
+            "GET",
+            "/node/info",
+            codec.parse_node_info,
+            node=node,
+            attempts=attempts,
+            max_wait=max_wait,
+            any_network=node is not None,
+        )
+        answered.network_id = info.network_id
+        wrong = info.network_id != self.network.network_id
+        if wrong and not answered.wrong_network:
+            answered.last_error = f"node is on network id {info.network_id}, expected {self.network.network_id}"
+            log.warning("%s: %s", answered.name, answered.last_error)
+        elif answered.wrong_network and not wrong:
+            log.info("%s: back on network id %d", answered.name, info.network_id)
+        answered.wrong_network = wrong
+        return info, answered
 
     async def chain_height(
         self, *, node: str | None = None, attempts: int | None = None, max_wait: float | None = None
@@ -400,19 +413,24 @@ class NisClient:
         return min(ready, key=rank)[1]
 
     async def _await_node(
-        self, pinned: Node | None, avoid: set[Node], failures: list[NodeFailure], max_wait: float | None
+        self,
+        pinned: Node | None,
+        avoid: set[Node],
+        failures: list[NodeFailure],
+        max_wait: float | None,
+        any_network: bool = False,
     ) -> Node:
         """A node to ask now: the pinned one or the best ready one, waiting up to ``max_wait``
-        for one to become ready (end of a Retry-After window, breaker half-open)."""
+        for a Retry-After window to end (a broken node is not waited for)."""
         limit = self.retry.max_wait if max_wait is None else max_wait
         for _ in range(4):
             now = self._clock()
             if pinned is not None:
-                if pinned.wrong_network:
+                if pinned.wrong_network and not any_network:
                     raise WrongNetworkError(self.network.network_id, pinned.network_id or 0, node=pinned.name)
-                if pinned.ready(now):
+                if pinned.ready(now, any_network):
                     return pinned
-                ready_at = pinned.ready_at(now)
+                ready_at = pinned.ready_at(now, any_network)
             else:
                 found = self._pick(now, avoid)
                 if found is not None:
@@ -421,7 +439,7 @@ class NisClient:
                 ready_at = min(times, default=None)
             if ready_at is None or ready_at - now > limit:
                 raise _final(failures or [self._unavailable(pinned, now)])
-            await self._sleep(max(ready_at - now, 0.0))
+            await self._sleep(max(ready_at - now, 0.0) + CLOCK_SLACK)
         raise _final(failures or [self._unavailable(pinned, self._clock())])
 
     def _unavailable(self, pinned: Node | None, now: float) -> NodeFailure:
@@ -444,19 +462,21 @@ class NisClient:
         node: str | Node | None = None,
         attempts: int | None = None,
         max_wait: float | None = None,
+        any_network: bool = False,
     ) -> tuple[T, Node]:
-        """Ask until one node gives a usable answer; return it and the node that gave it."""
+        """Ask until one node gives a usable answer; return it and the node that gave it.
+        ``any_network`` lets a pinned request reach a node marked as on another network."""
         pinned = None if node is None else self._resolve(node)
         failures: list[NodeFailure] = []
         tried: dict[Node, int] = {}
         for _ in range(attempts or self.retry.attempts):
-            target = await self._await_node(pinned, set(tried), failures, max_wait)
+            target = await self._await_node(pinned, set(tried), failures, max_wait, any_network)
             retries = tried.get(target, 0)
             if retries and not isinstance(failures[-1], RateLimited):  # a Retry-After wait is enough
                 await self._sleep(self.retry.backoff(retries, self._rng))
             tried[target] = retries + 1
             try:
-                return await self._once(target, method, path, parse, params, body), target
+                return await self._once(target, method, path, parse, params, body, any_network), target
             except NodeFailure as err:
                 failures.append(err)
         raise _final(failures)
@@ -469,9 +489,10 @@ class NisClient:
         parse: Callable[[Any], T],
         params: dict[str, str] | None,
         body: Any,
+        any_network: bool = False,
     ) -> T:
         now = self._clock()
-        if not node.ready(now):
+        if not node.ready(now, any_network):
             raise self._unavailable(node, now)
         node.breaker.begin(now)
         try:
@@ -495,10 +516,11 @@ class NisClient:
             log.info("%s: resting %.1f s (HTTP %d)", node.name, err.retry_after, err.status)
             raise
         except NodeFailure as err:
+            was_open = node.breaker.state(now) is BreakerState.OPEN
             node.record_failure(err.detail, self._clock())
             log.debug("%s %s on %s failed: %s", method, path, node.name, err.detail)
-            if node.consecutive_failures == node.breaker.threshold:
-                log.warning("%s: circuit opened after %d failures", node.name, node.consecutive_failures)
+            if not was_open and node.breaker.state(self._clock()) is BreakerState.OPEN:
+                log.warning("%s: circuit open after %d failures: %s", node.name, node.consecutive_failures, err.detail)
             raise
         except NisRequestError:
             node.record_success()  # the node is fine; the request was wrong

@@ -179,13 +179,13 @@ class Node:
     def in_backoff(self, now: float) -> bool:
         return self.retry_after_until is not None and now < self.retry_after_until
 
-    def ready(self, now: float) -> bool:
-        return not self.wrong_network and not self.in_backoff(now) and self.breaker.ready(now)
+    def ready(self, now: float, any_network: bool = False) -> bool:
+        return (any_network or not self.wrong_network) and not self.in_backoff(now) and self.breaker.ready(now)
 
-    def ready_at(self, now: float) -> float | None:
+    def ready_at(self, now: float, any_network: bool = False) -> float | None:
         """When this node may be asked next, if only a Retry-After window keeps it; None when
         it is on another network or its breaker is not ready (a broken node is not waited for)."""
-        if self.wrong_network or not self.breaker.ready(now):
+        if (self.wrong_network and not any_network) or not self.breaker.ready(now):
             return None
         return max(now, self.retry_after_until or now)
 
