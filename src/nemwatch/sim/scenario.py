@@ -48,7 +48,7 @@ class Role(str, Enum):
 def to_micro(value: Any, what: str = "xem") -> int:
     """XEM (int, str or Decimal, <= 6 decimals) -> int micro-XEM. Floats are refused."""
     if isinstance(value, bool) or isinstance(value, float):
-        raise ScenarioError(f"{what}: give XEM as an integer or a decimal string, not {type(value).__name__}")
+        raise ScenarioError(f"{what}: give XEM as an integer or a decimal string, not a {type(value).__name__}")
     if isinstance(value, int):
         amount = Decimal(value)
     elif isinstance(value, (str, Decimal)):
