@@ -25,7 +25,7 @@ import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 import httpx
 
@@ -33,41 +33,19 @@ from nemwatch.core.models import AccountInfo, Block, MosaicAmount, Network, Node
 from nemwatch.core.nem import address as nem_address
 from nemwatch.core.nem import codec
 from nemwatch.core.nem import nisjson as j
-from nemwatch.core.nem.errors import (
-    CircuitOpen,
-    InvalidAddress,
-    MalformedResponse,
-    NisClientError,
-    NisRequestError,
-    NodeFailure,
-    NoNodeAvailable,
-    NotFound,
-    RateLimited,
-    ServerError,
-    WrongNetworkError,
-)
-from nemwatch.core.nem.nodes import (
-    MAX_REQUESTS_PER_SECOND,
-    BreakerState,
-    CircuitBreaker,
-    HealthState,
-    Node,
-    NodeHealth,
-    reference_height,
-)
-from nemwatch.core.nem.retry import RetryPolicy, parse_retry_after
-from nemwatch.core.nem.transport import Answer, exchange
+from nemwatch.core.nem.errors import InvalidAddress, NisClientError, NodeFailure, WrongNetworkError
+from nemwatch.core.nem.nodes import MAX_REQUESTS_PER_SECOND, Node, NodeHealth
+from nemwatch.core.nem.pool import NodePool, check_url, final
+from nemwatch.core.nem.retry import RetryPolicy
 
 __all__ = ["NisClient", "NodeHealth", "NodeView", "RetryPolicy"]
 
 log = logging.getLogger("nemwatch.client")
 
-T = TypeVar("T")
 Direction = Literal["all", "incoming", "outgoing"]
 DIRECTIONS = ("all", "incoming", "outgoing")
 PAGE_MIN, PAGE_MAX, PAGE_DEFAULT = 5, 100, 25  # NIS clamps pageSize to [5, 100], default 25
 MIB = 1024 * 1024
-CLOCK_SLACK = 0.001  # added to waits so a clock of coarse resolution is surely past the target
 
 
 class NisClient:
@@ -99,37 +77,36 @@ class NisClient:
             raise ValueError(f"max_rps_per_node must be in (0, {MAX_REQUESTS_PER_SECOND:g}]")
         if timeout <= 0 or max_body_bytes < 1024 or max_concurrency_per_node < 1 or lag_blocks < 0:
             raise ValueError("timeout > 0, max_body_bytes >= 1024, max_concurrency_per_node >= 1, lag_blocks >= 0")
+        for url in nodes:  # before an HTTP client is made for them
+            check_url(url)
+        if len({url.rstrip("/") for url in nodes}) != len(nodes):
+            raise ValueError("a node is listed twice")
         self.network = network
-        self.timeout = float(timeout)
-        self.max_body_bytes = max_body_bytes
-        self.retry = retry or RetryPolicy()
-        self.lag_blocks = lag_blocks
-        self._clock = clock
-        self._sleep = sleep
-        self._wall = wall or (lambda: datetime.now(UTC))
-        self._rng = rng or random.Random()
-        self._nodes: list[Node] = []
-        for url in nodes:
-            _check_url(url)
-            node = Node(
-                url.rstrip("/"),
-                clock=clock,
-                rate=max_rps_per_node,
-                burst=max(1.0, burst),
-                concurrency=max_concurrency_per_node,
-                breaker=CircuitBreaker(breaker_threshold, breaker_reset),
-            )
-            if any(n.url == node.url for n in self._nodes):
-                raise ValueError(f"node listed twice: {node.name}")
-            if any(n.name == node.name for n in self._nodes):
-                node.name = f"{node.name}#{len(self._nodes) + 1}"
-            self._nodes.append(node)
         self._owns_http = http is None
-        self._http = http or httpx.AsyncClient(
-            timeout=httpx.Timeout(self.timeout),
-            limits=httpx.Limits(max_connections=max(10, len(self._nodes) * max_concurrency_per_node)),
-            follow_redirects=False,
+        self._pool = NodePool(
+            nodes,
+            network,
+            http=http
+            or httpx.AsyncClient(
+                timeout=httpx.Timeout(timeout),
+                limits=httpx.Limits(max_connections=max(10, len(nodes) * max_concurrency_per_node)),
+                follow_redirects=False,
+            ),
+            timeout=float(timeout),
+            rate=max_rps_per_node,
+            burst=max(1.0, burst),
+            concurrency=max_concurrency_per_node,
+            max_body_bytes=max_body_bytes,
+            retry=retry or RetryPolicy(),
+            breaker_threshold=breaker_threshold,
+            breaker_reset=breaker_reset,
+            lag_blocks=lag_blocks,
+            clock=clock,
+            sleep=sleep,
+            wall=wall or (lambda: datetime.now(UTC)),
+            rng=rng or random.Random(),
         )
+        self._call = self._pool.call
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -142,27 +119,26 @@ class NisClient:
     async def aclose(self) -> None:
         """Close the HTTP client if this client created it (an injected one stays open)."""
         if self._owns_http:
-            await self._http.aclose()
+            await self._pool.http.aclose()
 
     # --- nodes and health -----------------------------------------------------------------
 
     @property
     def nodes(self) -> tuple[str, ...]:
         """The nodes' display names (redacted URLs), in configuration order."""
-        return tuple(n.name for n in self._nodes)
+        return tuple(n.name for n in self._pool.nodes)
 
     def node(self, url: str) -> NodeView:
         """The endpoints of one node, without failover: ``client.node(url).chain_height()``."""
-        return NodeView(self, self._resolve(url).name)
+        return NodeView(self, self._pool.resolve(url).name)
 
     def health(self) -> list[NodeHealth]:
-        now = self._clock()
-        reference = reference_height(self._nodes, now)
-        return [n.health(now, reference, self.lag_blocks) for n in self._nodes]
+        """A snapshot of every node, in configuration order."""
+        return self._pool.health()
 
     def best_node(self) -> str | None:
         """The node a call without ``node=`` would ask first, or None when none is ready."""
-        node = self._pick(self._clock(), set())
+        node = self._pool.pick(set())
         return None if node is None else node.name
 
     async def heights(self) -> dict[str, int | NisClientError]:
@@ -174,8 +150,9 @@ class NisClient:
             except NisClientError as err:
                 return err
 
-        answers = await asyncio.gather(*(one(n) for n in self._nodes))
-        return {n.name: a for n, a in zip(self._nodes, answers, strict=True)}
+        nodes = self._pool.nodes
+        answers = await asyncio.gather(*(one(n) for n in nodes))
+        return {n.name: a for n, a in zip(nodes, answers, strict=True)}
 
     async def refresh_health(self) -> list[NodeHealth]:
         """Check every node at once: network (until known), ``/status`` and ``/chain/height``."""
@@ -191,7 +168,7 @@ class NisClient:
             except NisClientError as err:
                 log.debug("health check of %s failed: %s", node.name, err)
 
-        await asyncio.gather(*(one(n) for n in self._nodes))
+        await asyncio.gather(*(one(n) for n in self._pool.nodes))
         return self.health()
 
     # --- endpoints ------------------------------------------------------------------------
@@ -328,7 +305,8 @@ class NisClient:
         params = {"address": self._address(address), "pageSize": str(min(PAGE_MAX, max(PAGE_MIN, page_size)))}
         size = int(params["pageSize"])
         until = until_hash.strip().lower() if until_hash else None
-        target = self._resolve(node) if node is not None else await self._await_node(None, set(), [], None)
+        pool = self._pool
+        target = pool.resolve(node) if node is not None else await pool.next_node(None, set(), [])
         cursor: int | None = None
         pages = 0
         while True:
@@ -369,8 +347,8 @@ class NisClient:
             return [tx async for tx in self.iter_transfers(address, node=node, **walk)]  # type: ignore[arg-type]
         failures: list[NodeFailure] = []
         done: set[Node] = set()
-        for _ in self._nodes:
-            target = await self._await_node(None, done, failures, None)
+        for _ in self._pool.nodes:
+            target = await self._pool.next_node(None, done, failures)
             if target in done:
                 break
             done.add(target)
@@ -379,179 +357,15 @@ class NisClient:
             except NodeFailure as err:
                 failures.extend(err.errors)
                 log.info("transfer walk on %s failed, starting over elsewhere: %s", target.name, err.detail)
-        raise _final(failures)
+        raise final(failures)
 
-    # --- the call machinery ---------------------------------------------------------------
+    # --- helpers --------------------------------------------------------------------------
 
     def _address(self, text: str) -> str:
         try:
             return nem_address.validate(text, self.network)
         except nem_address.AddressError as err:
             raise InvalidAddress(400, str(err)) from None
-
-    def _resolve(self, node: str | Node) -> Node:
-        if isinstance(node, Node):
-            return node
-        key = node.rstrip("/")
-        for candidate in self._nodes:
-            if key in (candidate.url, candidate.name):
-                return candidate
-        raise ValueError("unknown node: not one of the configured nodes")
-
-    def _pick(self, now: float, avoid: set[Node]) -> Node | None:
-        """The best ready node, preferring ones not in ``avoid`` (already tried)."""
-        reference = reference_height(self._nodes, now)
-        ready = [(i, n) for i, n in enumerate(self._nodes) if n.ready(now)]
-        if not ready:
-            return None
-
-        def rank(item: tuple[int, Node]) -> tuple[bool, int, int, int]:
-            index, node = item
-            state = node.state(now, reference, self.lag_blocks)
-            return (node in avoid, 0 if state is HealthState.OK else 1, node.consecutive_failures, index)
-
-        return min(ready, key=rank)[1]
-
-    async def _await_node(
-        self,
-        pinned: Node | None,
-        avoid: set[Node],
-        failures: list[NodeFailure],
-        max_wait: float | None,
-        any_network: bool = False,
-    ) -> Node:
-        """A node to ask now: the pinned one or the best ready one, waiting up to ``max_wait``
-        for a Retry-After window to end (a broken node is not waited for)."""
-        limit = self.retry.max_wait if max_wait is None else max_wait
-        for _ in range(4):
-            now = self._clock()
-            if pinned is not None:
-                if pinned.wrong_network and not any_network:
-                    raise WrongNetworkError(self.network.network_id, pinned.network_id or 0, node=pinned.name)
-                if pinned.ready(now, any_network):
-                    return pinned
-                ready_at = pinned.ready_at(now, any_network)
-            else:
-                found = self._pick(now, avoid)
-                if found is not None:
-                    return found
-                times = [t for t in (n.ready_at(now) for n in self._nodes) if t is not None]
-                ready_at = min(times, default=None)
-            if ready_at is None or ready_at - now > limit:
-                raise _final(failures or [self._unavailable(pinned, now)])
-            await self._sleep(max(ready_at - now, 0.0) + CLOCK_SLACK)
-        raise _final(failures or [self._unavailable(pinned, self._clock())])
-
-    def _unavailable(self, pinned: Node | None, now: float) -> NodeFailure:
-        if pinned is None:
-            return NoNodeAvailable("no node can be asked now (all resting, broken or on another network)")
-        if pinned.wrong_network:
-            return NoNodeAvailable("node serves another network", node=pinned.name)
-        if pinned.in_backoff(now):
-            return RateLimited(429, (pinned.retry_after_until or now) - now, node=pinned.name)
-        return CircuitOpen(f"circuit open after {pinned.consecutive_failures} failures", node=pinned.name)
-
-    async def _call(
-        self,
-        method: str,
-        path: str,
-        parse: Callable[[Any], T],
-        *,
-        params: dict[str, str] | None = None,
-        body: Any = None,
-        node: str | Node | None = None,
-        attempts: int | None = None,
-        max_wait: float | None = None,
-        any_network: bool = False,
-    ) -> tuple[T, Node]:
-        """Ask until one node gives a usable answer; return it and the node that gave it.
-        ``any_network`` lets a pinned request reach a node marked as on another network."""
-        pinned = None if node is None else self._resolve(node)
-        failures: list[NodeFailure] = []
-        tried: dict[Node, int] = {}
-        for _ in range(attempts or self.retry.attempts):
-            target = await self._await_node(pinned, set(tried), failures, max_wait, any_network)
-            retries = tried.get(target, 0)
-            if retries and not isinstance(failures[-1], RateLimited):  # a Retry-After wait is enough
-                await self._sleep(self.retry.backoff(retries, self._rng))
-            tried[target] = retries + 1
-            try:
-                return await self._once(target, method, path, parse, params, body, any_network), target
-            except NodeFailure as err:
-                failures.append(err)
-        raise _final(failures)
-
-    async def _once(
-        self,
-        node: Node,
-        method: str,
-        path: str,
-        parse: Callable[[Any], T],
-        params: dict[str, str] | None,
-        body: Any,
-        any_network: bool = False,
-    ) -> T:
-        now = self._clock()
-        if not node.ready(now, any_network):
-            raise self._unavailable(node, now)
-        node.breaker.begin(now)
-        try:
-            async with node.slots:
-                wait = node.bucket.reserve()
-                if wait > 0:
-                    await self._sleep(wait)
-                answer = await exchange(
-                    self._http,
-                    node,
-                    method,
-                    path,
-                    params=params,
-                    json_body=body,
-                    deadline=self.timeout,
-                    max_body=self.max_body_bytes,
-                )
-            result = self._interpret(node, answer, parse)
-        except RateLimited as err:
-            node.record_throttle(err.detail, err.retry_after, self._clock())
-            log.info("%s: resting %.1f s (HTTP %d)", node.name, err.retry_after, err.status)
-            raise
-        except NodeFailure as err:
-            was_open = node.breaker.state(now) is BreakerState.OPEN
-            node.record_failure(err.detail, self._clock())
-            log.debug("%s %s on %s failed: %s", method, path, node.name, err.detail)
-            if not was_open and node.breaker.state(self._clock()) is BreakerState.OPEN:
-                log.warning("%s: circuit open after %d failures: %s", node.name, node.consecutive_failures, err.detail)
-            raise
-        except NisRequestError:
-            node.record_success()  # the node is fine; the request was wrong
-            raise
-        except BaseException:
-            node.breaker.release()
-            raise
-        node.record_success()
-        return result
-
-    def _interpret(self, node: Node, answer: Answer, parse: Callable[[Any], T]) -> T:
-        status = answer.status
-        if 200 <= status < 300:
-            try:
-                return parse(codec.parse_json(answer.body))
-            except codec.ParseError as err:
-                raise MalformedResponse(node.clean(str(err)), node=node.name) from None
-        retry_after = parse_retry_after(answer.retry_after, self._wall(), self.retry.max_retry_after)
-        if status == 429 or (status == 503 and retry_after is not None):
-            if retry_after is None:
-                retry_after = self.retry.backoff(node.throttles + 1, self._rng)
-            raise RateLimited(status, retry_after, node=node.name)
-        message = _nis_message(answer.body, node)
-        if 400 <= status < 500:
-            lowered = message.lower()
-            if "address must be valid" in lowered or lowered.startswith("invalid address"):
-                raise InvalidAddress(status, message, node.name)
-            if status == 404:
-                raise NotFound(status, message, node.name)
-            raise NisRequestError(status, message, node.name)
-        raise ServerError(status, message, node=node.name)
 
 
 class NodeView:
@@ -602,31 +416,6 @@ class NodeView:
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def _check_url(url: str) -> None:
-    try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError, ValueError):
-        raise ValueError("node URL is not a valid URL") from None
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise ValueError("node URL must be http:// or https:// with a host, e.g. http://host:7890")
-
-
-def _final(failures: Sequence[NodeFailure]) -> NodeFailure:
-    """The error a failed call raises: its last failure, carrying all of them."""
-    last = failures[-1]
-    last.errors = tuple(failures)
-    return last
-
-
-def _nis_message(body: bytes, node: Node) -> str:
-    """The ``message`` of a NIS error body, sanitized; empty when the body is not one."""
-    try:
-        error = codec.parse_error(codec.parse_json(body))
-    except codec.ParseError:
-        return ""
-    return node.clean(error.message or error.error)
 
 
 @j.untrusted
