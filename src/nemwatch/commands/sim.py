@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from typing import Any
 
@@ -88,3 +89,4 @@ def _banner(cluster: Any, frozen: bool, speed: float) -> None:
     click.echo(f"  DELETE {url}/_sim/fault")
     click.echo(f"  GET    {url}/_sim/requests  | GET {url}/_sim/accounts")
     click.echo("Ctrl-C stops.")
+    sys.stdout.flush()  # the URLs matter to whoever reads a pipe
