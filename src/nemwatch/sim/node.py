@@ -181,6 +181,7 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as separate writes
     server_version = "Jetty(9.4.z-SNAPSHOT)"
     sys_version = ""
     server: _Server
