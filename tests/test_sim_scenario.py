@@ -230,9 +230,9 @@ def test_coincheck_relay_hops_into_exchanges_with_deposit_tags() -> None:
     assert all(199_000 * MICRO_XEM <= t.xem <= 300_000 * MICRO_XEM for t in deposits)
     gaps = [(b.created - a.created) / 60 for a, b in zip(deposits, deposits[1:], strict=False)]
     assert 35 <= statistics.median(gaps) <= 45  # about every 40 minutes
-    intermediates = compiled.by_role(Role.INTERMEDIATE)
+    relays_all = compiled.by_role(Role.RELAY)
     single_use = [
-        a for a in intermediates
+        a for a in relays_all
         if sum(1 for t in compiled.txs if t.recipient == a and t.xem) == 1
         and sum(1 for t in compiled.txs if t.sender == a) == 1
     ]

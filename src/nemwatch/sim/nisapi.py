@@ -85,9 +85,10 @@ class NisApi:
             return Network.TESTNET if real is Network.MAINNET else Network.MAINNET
         return real
 
-    def view_height(self) -> int:
+    def view_height(self, *, sync: bool = True) -> int:
+        """The height this node admits to (lag and freeze applied, before any lie)."""
         chain = self.chain
-        height = chain.sync()
+        height = chain.sync() if sync else chain.height
         view = self.node.faults.view
         if view.frozen_at is not None:
             height = min(height, view.frozen_at)

@@ -146,7 +146,8 @@ class SimNode:
         return [n.info_json() for n in self.cluster.nodes if n is not self]
 
     def peers_max_height(self) -> int:
-        return max(n.api.view_height() for n in self.cluster.nodes)
+        # other nodes are read without producing blocks: no second chain lock (no lock-order deadlock)
+        return max(n.api.view_height(sync=n.chain is self.chain) for n in self.cluster.nodes)
 
 
 class _Server(ThreadingHTTPServer):
