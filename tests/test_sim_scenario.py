@@ -300,3 +300,13 @@ def test_unsigned_fast_keeps_genuine_hashes_but_not_signatures() -> None:
         assert not txhash.verify_signature(t.built.json)
     scheduled = [t for t in fast.txs if t.seq < len(base.transfers)]
     assert all(txhash.verify_signature(t.built.json) for t in scheduled)  # the scenario itself stays signed
+
+
+def test_cluster_serves_the_scenario_price_api(http: httpx.Client) -> None:
+    compiled = coincheck()
+    with start_cluster(compiled, nodes=1, market=True) as sim:
+        sim.advance_to(jst("2018-01-27T12:00:00"))
+        assert sim.market_url is not None and sim.market_url != sim.urls[0]
+        ticker = http.get(sim.market_url + "/api/1/ticker/xem_jpy").json()
+        assert 80 < ticker["last"] < 100  # inside the compensation window's range of the path
+    assert sim.market_url is None  # stopped with the cluster
