@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "price": "nemwatch.commands.price:price",
     "vwap": "nemwatch.commands.vwap:vwap",
     "watch": "nemwatch.commands.watch:watch",
+    "demo": "nemwatch.commands.demo:demo",
     "check": "nemwatch.commands.watch:check",
     "sim": "nemwatch.commands.sim:command",
 }

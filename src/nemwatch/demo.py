@@ -1,0 +1,187 @@
+"""``nemwatch demo``: the 2018 theft replayed on the local simulator, watched by the real engine.
+
+No network is needed: the simulator serves a NIS1 node (and the price API) on 127.0.0.1, the
+engine follows it through the same client and store as in production, and each alert is printed
+as it is raised. Simulated time is driven step by step (one block per step), paced by
+``speed`` simulated seconds per real second, so the run is deterministic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TextIO
+
+from nemwatch.core.alert import Alert, Severity, Stage
+from nemwatch.core.engine import Engine, EngineSettings
+from nemwatch.core.models import Network, format_xem
+from nemwatch.core.nem.client import NisClient
+from nemwatch.core.rules import WatchRule
+from nemwatch.core.store import Store
+from nemwatch.core.watchset import WatchSet
+from nemwatch.sim.clock import ManualClock
+from nemwatch.sim.cluster import SimCluster
+from nemwatch.sim.scenario import Role, Scenario
+from nemwatch.sim.scenario_toml import load_scenario
+
+JST = timedelta(hours=9)
+DEFAULT_FROM = datetime(2018, 1, 25, 23, 55, tzinfo=UTC) - JST  # JST wall times, as UTC
+DEFAULT_UNTIL = datetime(2018, 1, 26, 12, 30, tzinfo=UTC) - JST
+DETECTED_2018 = datetime(2018, 1, 26, 11, 25, tzinfo=UTC) - JST  # when Coincheck noticed
+
+_LABEL_KINDS = {
+    Role.HOT_WALLET: "victim",
+    Role.THIEF: "thief",
+    Role.SECOND_HOP: "thief",
+    Role.INTERMEDIATE: "relay",
+    Role.RELAY: "relay",
+    Role.EXCHANGE: "exchange",
+    Role.BYSTANDER: "bystander",
+    Role.TAGGER: "service",
+}
+
+
+def jst(when: datetime) -> str:
+    return (when.astimezone(UTC) + JST).strftime("%Y-%m-%d %H:%M:%S JST")
+
+
+@dataclass
+class DemoReport:
+    alerts: list[Alert] = field(default_factory=list)
+    blocks: int = 0
+    first_outflow: Alert | None = None
+
+    @property
+    def outflow_xem(self) -> int:
+        return sum(
+            a.amount or 0
+            for a in self.alerts
+            if a.rule == "outflow" and a.stage is Stage.CONFIRMED and a.label == "Coincheck hot wallet"
+        )
+
+
+def _watchset(sim: SimCluster, scenario: Scenario) -> WatchSet:
+    ws = WatchSet()
+    for spec in scenario.accounts:
+        kind = _LABEL_KINDS.get(spec.role)
+        if kind is not None:
+            ws.labels[sim.address(spec.label)] = (spec.label, kind)
+    ws.add(sim.address("coincheck-hot-wallet"), WatchRule(label="Coincheck hot wallet", urgent=True))
+    ws.add(sim.address("thief-nc4"), WatchRule(label="thief (NC4)", critical_xem=1_000_000 * 1_000_000))
+    return ws
+
+
+def _line(alert: Alert) -> str:
+    sev = {Severity.CRITICAL: "CRIT", Severity.WARNING: "WARN", Severity.INFO: "info"}[alert.severity]
+    when = alert.tx_time or alert.detected_at
+    jpy = f"  (~{alert.amount_jpy:,.0f} JPY)" if alert.amount_jpy is not None else ""
+    message = f'  message: "{alert.message}"' if alert.message else ""
+    return f"{jst(when)}  {sev}  {alert.summary}{jpy}{message}"
+
+
+async def play(
+    *,
+    out: TextIO,
+    speed: float,
+    start: datetime = DEFAULT_FROM,
+    until: datetime = DEFAULT_UNTIL,
+    as_json: bool = False,
+    state_dir: Path | None = None,
+    sleep: Callable[[float], object] = time.sleep,
+) -> DemoReport:
+    scenario = load_scenario("coincheck-2018")
+    clock = ManualClock(max(start, scenario.start))
+    report = DemoReport()
+    with SimCluster.start(scenario, nodes=1, clock=clock) as sim, tempfile.TemporaryDirectory() as tmp:
+        state = state_dir or Path(tmp)
+        client = NisClient(
+            sim.urls, Network.MAINNET, max_rps_per_node=20, burst=20, clock=lambda: clock.now().timestamp()
+        )
+        engine = Engine(
+            source=client,
+            store=Store.open(state / "nemwatch.sqlite3", synchronous="NORMAL"),
+            watch=_watchset(sim, scenario),
+            settings=EngineSettings(
+                backfill_per_cycle=0, balance_checks_per_cycle=0, unconfirmed_poll_seconds=0, sinks=()
+            ),
+            clock=clock.now,
+        )
+        try:
+            if not as_json:
+                out.write(
+                    f"nemwatch demo: {scenario.name} on a local simulator ({sim.urls[0]}), "
+                    f"{jst(clock.now())} to {jst(until)}\n"
+                    f"watching: Coincheck hot wallet {sim.address('coincheck-hot-wallet')} (urgent), "
+                    f"thief {sim.address('thief-nc4')}\n\n"
+                )
+                out.flush()
+            await engine.cycle()
+            step = float(scenario.block_interval)
+            while clock.now() < until:
+                began = time.monotonic()
+                clock.advance(step)
+                stats = await engine.cycle()
+                report.blocks += stats.blocks
+                for alert in stats.alerts:
+                    report.alerts.append(alert)
+                    if alert.rule == "outflow" and report.first_outflow is None:
+                        report.first_outflow = alert
+                    if as_json:
+                        out.write(alert.to_json_line() + "\n")
+                    elif alert.stage is not Stage.SETTLED:  # settling is summed up at the end
+                        out.write(_line(alert) + "\n")
+                out.flush()
+                if speed > 0:
+                    pause = step / speed - (time.monotonic() - began)
+                    if pause > 0:
+                        sleep(pause)
+        finally:
+            await client.aclose()
+            engine.store.close()
+    if not as_json:
+        out.write(_summary(report))
+        out.flush()
+    return report
+
+
+def _summary(report: DemoReport) -> str:
+    settled = sum(1 for a in report.alerts if a.stage is Stage.SETTLED)
+    lines = [
+        "",
+        f"{report.blocks} blocks followed, {len(report.alerts)} alerts "
+        f"({settled} of them 'settled': 20 confirmations, not shown above).",
+    ]
+    total = report.outflow_xem
+    if total:
+        whole = format_xem(total).split(".")[0]
+        lines.append(f"Hot wallet outflows alerted: {int(whole):,} XEM.")
+    first = report.first_outflow
+    if first is not None and first.tx_time is not None:
+        lead = DETECTED_2018 - first.detected_at
+        hours = lead.total_seconds() / 3600
+        lines.append(
+            f"First alert at {jst(first.detected_at)} ({first.stage.value}); in 2018 the theft was "
+            f"noticed at {jst(DETECTED_2018)}, {hours:.1f} hours later."
+        )
+    return "\n".join(lines) + "\n"
+
+
+def run(speed: float, until: datetime | None, as_json: bool) -> int:
+    asyncio.run(play(out=sys.stdout, speed=speed, until=until or DEFAULT_UNTIL, as_json=as_json))
+    return 0
+
+
+def parse_until(text: str) -> datetime:
+    when = datetime.fromisoformat(text)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC) - JST  # a bare time is JST, like the 2018 timeline
+    return when.astimezone(UTC)
+
+
+__all__ = ["DemoReport", "parse_until", "play", "run"]

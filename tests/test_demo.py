@@ -1,0 +1,38 @@
+"""``nemwatch demo`` plays the 2018 scenario end to end and reports what it raised."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import UTC, datetime, timedelta
+
+from click.testing import CliRunner
+
+from nemwatch.cli import main
+from nemwatch.demo import play
+
+JST = timedelta(hours=9)
+
+
+async def test_demo_first_hour_alerts_the_theft() -> None:
+    out = io.StringIO()
+    report = await play(out=out, speed=0, until=datetime(2018, 1, 26, 0, 30, tzinfo=UTC) - JST)
+    text = out.getvalue()
+    outflows = [a for a in report.alerts if a.rule == "outflow" and a.stage.value == "confirmed"]
+    assert len(outflows) == 8  # 10 XEM, five of 100M, 20M and 3M by 00:10
+    assert report.outflow_xem == 523_000_010 * 1_000_000
+    assert "OUTFLOW 10.000000 XEM from Coincheck hot wallet" in text
+    assert "hours later" in text and "\x1b" not in text
+
+
+def test_demo_json_lines_through_the_cli() -> None:
+    result = CliRunner().invoke(main, ["demo", "--speed", "0", "--until", "2018-01-26T00:05", "--json"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    assert lines and all(line["rule"] == "outflow" for line in lines)
+    assert lines[0]["amount_xem"] == "10.000000"
+
+
+def test_demo_rejects_a_bad_until() -> None:
+    result = CliRunner().invoke(main, ["demo", "--until", "yesterday"])
+    assert result.exit_code == 2 and "--until" in result.output
