@@ -155,7 +155,8 @@ class NisClient:
         return {n.name: a for n, a in zip(nodes, answers, strict=True)}
 
     async def refresh_health(self) -> list[NodeHealth]:
-        """Check every node at once: network (until known), ``/status`` and ``/chain/height``."""
+        """Check every node at once: ``/node/info`` (until the network is known, and again while
+        it is the wrong one), ``/status`` and ``/chain/height``; one try each, no waiting."""
 
         async def one(node: Node) -> None:
             try:

@@ -88,7 +88,8 @@ class NisRequestError(NisClientError):
 
 
 class InvalidAddress(NisRequestError):
-    """The address is not valid on the node's network (NIS: ``address must be valid``)."""
+    """The address is not valid on the node's network (NIS: ``address must be valid``). Also
+    raised before anything is sent (``node`` None) when the address fails the local check."""
 
 
 class NotFound(NisRequestError):
