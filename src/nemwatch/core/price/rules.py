@@ -135,7 +135,7 @@ class PriceRules:
         label: str = "XEM/JPY",
     ) -> None:
         self.rules = list(rules)
-        self.network = network
+        self.network = str(getattr(network, "value", network))  # a Network enum or its value
         self.stale_after = stale_after
         self.label = label
         self.states = [_RuleState() for _ in self.rules]

@@ -40,6 +40,7 @@ class VwapResult:
     covered: timedelta
     candle_seconds: int | None = None
     candle_price: str | None = None  # "average", "close" or "average/close"
+    source: str | None = None  # the price source whose data it was computed from, when known
 
     @property
     def span(self) -> timedelta:

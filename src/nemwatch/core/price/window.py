@@ -7,6 +7,7 @@ tie). The result says which basis it used and how much of the window that basis 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Literal
 
@@ -17,9 +18,10 @@ Basis = Literal["auto", "trades", "candles"]
 
 
 def trades_vwap(store: PriceStore, source: str, pair: str, start: datetime, end: datetime) -> VwapResult:
-    return vwap_of_trades(
+    result = vwap_of_trades(
         store.trades(source, pair, start, end), start, end, store.coverage(source, pair, TRADES_KIND)
     )
+    return replace(result, source=source)
 
 
 def candles_vwaps(store: PriceStore, source: str, pair: str, start: datetime, end: datetime) -> list[VwapResult]:
@@ -29,7 +31,7 @@ def candles_vwaps(store: PriceStore, source: str, pair: str, start: datetime, en
         candles = store.candles(source, pair, seconds, start, end)
         result = vwap_of_candles(candles, start, end, store.coverage(source, pair, candle_kind(seconds)))
         if result.count:
-            out.append(result)
+            out.append(replace(result, source=source))
     return out
 
 
