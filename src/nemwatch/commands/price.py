@@ -22,8 +22,8 @@ from nemwatch.commands.options import config_option, load, state_option
 from nemwatch.commands.vwap import iso, result_dict
 from nemwatch.core.models import PriceTick
 from nemwatch.core.price.base import Listing
-from nemwatch.core.price.feed import FeedStatus
 from nemwatch.core.price.monitor import PriceCycle, PriceMonitor, StartReport
+from nemwatch.core.price.status import FeedStatus
 from nemwatch.core.price.store import PriceStore
 from nemwatch.core.price.vwap import VwapResult
 

@@ -36,6 +36,10 @@ class ProviderError(PriceError):
         return self.status == 429
 
 
+class ErrorAnswer(ProviderError):
+    """The exchange answered, with an error document (``{"error": ...}``, a non-zero status)."""
+
+
 class RateLimited(ProviderError):
     """Our own rate limit would make this call wait too long: skip the provider this time.
 

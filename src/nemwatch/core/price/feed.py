@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -28,54 +28,22 @@ import httpx
 
 from nemwatch.core.models import Candle, PriceTick, Trade
 from nemwatch.core.price.base import Capability, Listing, PriceError, PriceProvider, RateLimited
-from nemwatch.core.price.http import HttpPolicy, RateLimitedHttp
-from nemwatch.core.price.providers import coincheck, coingecko, gmo, zaif
-from nemwatch.core.price.providers.coincheck import CoincheckProvider
-from nemwatch.core.price.providers.coingecko import CoinGeckoProvider
+from nemwatch.core.price.http import HttpPolicy
 from nemwatch.core.price.providers.common import utc_now
-from nemwatch.core.price.providers.gmo import GmoProvider
-from nemwatch.core.price.providers.synthetic import SyntheticProvider
-from nemwatch.core.price.providers.zaif import ZaifProvider
-from nemwatch.core.price.ratelimit import TokenBucket, backoff_seconds
+from nemwatch.core.price.ratelimit import backoff_seconds
+from nemwatch.core.price.sources import DEFAULT_SOURCES, Clock, Monotonic, Sleep, build_providers
+from nemwatch.core.price.status import FeedStatus, ProviderState
 from nemwatch.core.price.store import TRADES_KIND, PriceStore, candle_kind
 from nemwatch.core.price.valuation import Valuer, is_fresh
 
 log = logging.getLogger("nemwatch.price")
 
-SOURCES = ("zaif", "gmo", "coincheck", "coingecko", "synthetic")
-DEFAULT_SOURCES = ("zaif", "gmo", "coincheck", "coingecko", "synthetic")
-# (tokens per second, bucket size): Zaif allows at most 10 calls in any second
-RATE_LIMITS: dict[str, tuple[float, float]] = {
-    "zaif": (8.0, 2.0),
-    "gmo": (2.0, 1.0),
-    "coincheck": (1 / 1.5, 1.0),
-    "coingecko": (1 / 60, 1.0),
-    "coingecko_demo": (0.5, 1.0),
-}
 # most trades one call returns (a full batch may hide older ones)
 TRADE_BATCH_LIMITS: dict[str, int] = {"zaif": 150}
-URL_KEYS = ("zaif", "zaif_chart", "gmo", "coincheck", "coingecko")
-
-Clock = Callable[[], datetime]
-Monotonic = Callable[[], float]
-Sleep = Callable[[float], Awaitable[None]]
 
 
 def _second(when: datetime) -> datetime:
     return when.replace(microsecond=0)
-
-
-@dataclass
-class ProviderState:
-    name: str
-    listing: Listing = Listing.UNKNOWN
-    failures: int = 0
-    rest_until: float = 0.0  # monotonic
-    last_error: str | None = None
-    last_ok: datetime | None = None
-
-    def resting(self, now: float) -> bool:
-        return now < self.rest_until
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,53 +60,6 @@ class HistoryFill:
     source: str | None
     seconds: int
     candles: tuple[Candle, ...] = field(default=())
-
-
-@dataclass(frozen=True, slots=True)
-class FeedStatus:
-    now: datetime
-    tick: PriceTick | None
-    stale_after: timedelta
-    providers: tuple[ProviderState, ...]
-    mono_now: float
-
-    @property
-    def age(self) -> timedelta | None:
-        return None if self.tick is None else self.now - self.tick.at
-
-    @property
-    def stale(self) -> bool:
-        return not is_fresh(self.tick, self.now, self.stale_after)
-
-    @property
-    def all_down(self) -> bool:
-        usable = [p for p in self.providers if p.listing is not Listing.NOT_LISTED]
-        return all(p.failures > 0 for p in usable)
-
-    def to_json_dict(self) -> dict[str, Any]:
-        tick = self.tick
-        age = self.age
-        return {
-            "pair": tick.pair if tick else None,
-            "price": str(tick.price) if tick else None,
-            "source": tick.source if tick else None,
-            "indicative": tick.indicative if tick else None,
-            "at": tick.at.isoformat().replace("+00:00", "Z") if tick else None,
-            "age_seconds": int(age.total_seconds()) if age is not None else None,
-            "stale": self.stale,
-            "all_down": self.all_down,
-            "vwap_24h": str(tick.vwap_24h) if tick and tick.vwap_24h is not None else None,
-            "providers": [
-                {
-                    "name": p.name,
-                    "listing": p.listing.value,
-                    "failures": p.failures,
-                    "resting_seconds": max(0, int(p.rest_until - self.mono_now)),
-                    "last_error": p.last_error,
-                }
-                for p in self.providers
-            ],
-        }
 
 
 class PriceFeed:
@@ -206,55 +127,12 @@ class PriceFeed:
         ``https://zaif.jp``, ``https://api.coin.z.com``, ``https://coincheck.com``,
         ``https://api.coingecko.com``); the providers add the API paths.
         """
-        unknown = [s for s in sources if s not in SOURCES]
-        if unknown or not sources:
-            raise ValueError(f"unknown price sources {unknown}; known: {', '.join(SOURCES)}")
-        overrides = {k: v for k, v in (urls or {}).items() if v}
-        bad_keys = sorted(set(overrides) - set(URL_KEYS))
-        if bad_keys:
-            raise ValueError(f"unknown price url keys {bad_keys}; known: {', '.join(URL_KEYS)}")
-        base = {
-            "zaif": zaif.API_URL,
-            "zaif_chart": zaif.CHART_URL,
-            "gmo": gmo.API_URL,
-            "coincheck": coincheck.API_URL,
-            "coingecko": coingecko.API_URL,
-        } | overrides
-        limits = RATE_LIMITS | dict(rate_limits or {})
         own = client is None
         shared = client or httpx.AsyncClient(headers={"user-agent": "nemwatch"})
-        https: dict[str, RateLimitedHttp] = {}
-
-        def http(name: str, limit_key: str | None = None) -> RateLimitedHttp:
-            if name not in https:
-                rate, burst = limits[limit_key or name]
-                bucket = TokenBucket(rate, burst, monotonic)
-                https[name] = RateLimitedHttp(name, shared, bucket, sleep=sleep, policy=http_policy)
-            return https[name]
-
-        providers: list[PriceProvider] = []
-        for name in sources:
-            if name == "zaif":
-                providers.append(
-                    ZaifProvider(http("zaif"), pair=pair, api_url=base["zaif"], chart_url=base["zaif_chart"], clock=clock)
-                )
-            elif name == "gmo":
-                providers.append(GmoProvider(http("gmo"), pair=pair, api_url=base["gmo"], clock=clock))
-            elif name == "coincheck":
-                providers.append(CoincheckProvider(http("coincheck"), pair=pair, api_url=base["coincheck"], clock=clock))
-            elif name == "coingecko":
-                key = "coingecko_demo" if coingecko_demo_key else "coingecko"
-                providers.append(
-                    CoinGeckoProvider(
-                        http("coingecko", key), pair=pair, api_url=base["coingecko"],
-                        demo_key=coingecko_demo_key, clock=clock,
-                    )
-                )
-            else:  # synthetic: Zaif XEM/BTC x Zaif BTC/JPY
-                coin, quote = pair.split("_", 1)
-                cross = ZaifProvider(http("zaif"), pair=f"{coin}_btc", api_url=base["zaif"], clock=clock, name="zaif")
-                leg = ZaifProvider(http("zaif"), pair=f"btc_{quote}", api_url=base["zaif"], clock=clock, name="zaif")
-                providers.append(SyntheticProvider(cross, leg))
+        providers = build_providers(
+            sources, shared, pair=pair, urls=urls, coingecko_demo_key=coingecko_demo_key, clock=clock,
+            monotonic=monotonic, sleep=sleep, rate_limits=rate_limits, http_policy=http_policy,
+        )
         return cls(
             providers, stale_after=stale_after, store=store, clock=clock, monotonic=monotonic,
             backoff_base=backoff_base, backoff_cap=backoff_cap, client=shared, own_client=own,

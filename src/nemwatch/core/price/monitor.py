@@ -20,7 +20,8 @@ from typing import Any
 from nemwatch.core.alert import Alert
 from nemwatch.core.models import PriceTick
 from nemwatch.core.price.base import Capability, Listing
-from nemwatch.core.price.feed import FeedStatus, HistoryFill, PriceFeed, TradePoll
+from nemwatch.core.price.feed import HistoryFill, PriceFeed, TradePoll
+from nemwatch.core.price.status import FeedStatus
 from nemwatch.core.price.rules import PriceObservation, PriceRule, PriceRules
 from nemwatch.core.price.store import Retention
 from nemwatch.core.price.vwap import VwapResult

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from nemwatch.core.models import Candle, PriceTick, Trade
-from nemwatch.core.price.base import Capability, HttpGet, Listing, ParseError, ProviderError, missing_capability
+from nemwatch.core.price.base import Capability, ErrorAnswer, HttpGet, Listing, ProviderError, missing_capability
 from nemwatch.core.price.parse import as_dict, dec, field, load_json
 from nemwatch.core.price.providers.common import Clock, error_document, utc_now
 
@@ -21,7 +21,7 @@ def parse_rate(body: bytes | str, pair: str, at: datetime, source: str = "coinch
     data = load_json(body, "coincheck rate")
     error_document(source, data)
     if isinstance(data, dict) and data.get("success") is False:
-        raise ProviderError(f"{source}: rate answered success=false")
+        raise ErrorAnswer(f"{source}: rate answered success=false")
     obj = as_dict(data, "coincheck rate")
     price = dec(field(obj, "rate", "coincheck rate"), "coincheck rate", positive=True)
     return PriceTick(source=source, pair=pair, price=price, at=at, indicative=True)
@@ -49,10 +49,10 @@ class CoincheckProvider:
         """Listed when the rate answers with a price; an error answer means it is not."""
         try:
             await self.latest()
-        except ParseError:
-            raise
+        except ErrorAnswer:
+            return Listing.NOT_LISTED
         except ProviderError as exc:
-            if exc.status == 404 or (exc.status is None and "error answer" in str(exc)):
+            if exc.status == 404:
                 return Listing.NOT_LISTED
             raise
         return Listing.LISTED

@@ -14,7 +14,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from nemwatch.core.models import Candle, PriceTick, Trade
-from nemwatch.core.price.base import Capability, HttpGet, Listing, ParseError, ProviderError, missing_capability
+from nemwatch.core.price.base import (
+    Capability,
+    ErrorAnswer,
+    HttpGet,
+    Listing,
+    ParseError,
+    ProviderError,
+    missing_capability,
+)
 from nemwatch.core.price.parse import as_dict, as_list, dec, field, load_json, unix_ms, unix_seconds
 from nemwatch.core.price.providers.common import Clock, base_quote, utc_now
 from nemwatch.core.text import sanitize
@@ -37,9 +45,9 @@ def _checked(body: bytes | str, what: str) -> Any:
     if isinstance(data, dict):
         status = data.get("status")
         if isinstance(status, dict) and status.get("error_code"):
-            raise ProviderError(f"coingecko: {what} error {sanitize(str(status.get('error_code')), max_len=12)}")
+            raise ErrorAnswer(f"coingecko: {what} error {sanitize(str(status.get('error_code')), max_len=12)}")
         if "error" in data:
-            raise ProviderError(f"coingecko: {what} error answer")
+            raise ErrorAnswer(f"coingecko: {what} error answer")
     return data
 
 

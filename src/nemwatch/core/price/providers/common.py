@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from nemwatch.core.price.base import ProviderError
+from nemwatch.core.price.base import ErrorAnswer
 from nemwatch.core.text import sanitize
 
 Clock = Callable[[], datetime]
@@ -17,10 +17,10 @@ def utc_now() -> datetime:
 
 
 def error_document(provider: str, data: Any, key: str = "error") -> None:
-    """Raise ``ProviderError`` when ``data`` is an exchange error object like ``{"error": "..."}``."""
+    """Raise ``ErrorAnswer`` when ``data`` is an exchange error object like ``{"error": "..."}``."""
     if isinstance(data, dict) and key in data and data[key] not in (None, False, "", 0):
         detail = data[key] if isinstance(data[key], str) else type(data[key]).__name__
-        raise ProviderError(f"{provider}: error answer: {sanitize(detail, max_len=120)}")
+        raise ErrorAnswer(f"{provider}: error answer: {sanitize(detail, max_len=120)}")
 
 
 def unix(when: datetime) -> int:

@@ -14,7 +14,15 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from nemwatch.core.models import Candle, PriceTick, Trade
-from nemwatch.core.price.base import Capability, HttpGet, Listing, ParseError, ProviderError, missing_capability
+from nemwatch.core.price.base import (
+    Capability,
+    ErrorAnswer,
+    HttpGet,
+    Listing,
+    ParseError,
+    ProviderError,
+    missing_capability,
+)
 from nemwatch.core.price.parse import as_dict, as_list, dec, field, iso_time, load_json, opt_dec, unix_ms
 from nemwatch.core.price.providers.common import Clock, base_quote, utc_now
 
@@ -42,7 +50,7 @@ def _payload(body: bytes | str, what: str) -> Any:
     obj = as_dict(load_json(body, what), what)
     status = field(obj, "status", what)
     if status != 0:
-        raise ProviderError(f"gmo: {what} answered status {status if isinstance(status, int) else '?'}")
+        raise ErrorAnswer(f"gmo: {what} answered status {status if isinstance(status, int) else '?'}")
     return field(obj, "data", what)
 
 
