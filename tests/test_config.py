@@ -395,7 +395,7 @@ def test_show_default_config_round_trips() -> None:
         f'["webhook+ftp://x/{SLACK_TOKEN}"]',
         f'"tgram://{TGRAM_TOKEN}/1"',  # a string instead of an array
         f'["command:/bin/page \\"{SLACK_TOKEN}"]',  # unbalanced quote
-        f'["stdout", "webhook+https://user:{MAIL_PASSWORD}@h.example/x"]',
+        f'["stdout", "webhook+https://user:{MAIL_PASSWORD}@h.example/x#frag"]',  # a fragment
     ],
 )
 def test_errors_about_sinks_never_echo_the_secret(tmp_path: Path, sinks: str) -> None:

@@ -60,7 +60,7 @@ def check_sink(sink: str) -> str:
             raise ValueError("command sink needs a program, e.g. command:/usr/local/bin/hook")
         return "command:" + command
     if text.startswith("webhook+"):
-        check_http_url(text[len("webhook+") :], "webhook URL")
+        check_http_url(text[len("webhook+") :], "webhook URL", allow_secrets=True)
         return text
     match = _APPRISE_URL.match(text)
     if not match:

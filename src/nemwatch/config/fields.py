@@ -272,10 +272,13 @@ MosaicId = Annotated[str, BeforeValidator(_mosaic_id)]
 # --- URLs -----------------------------------------------------------------------------------
 
 
-def check_http_url(value: Any, what: str, *, need_port: bool = False, allow_path: bool = True) -> str:
+def check_http_url(
+    value: Any, what: str, *, need_port: bool = False, allow_path: bool = True, allow_secrets: bool = False
+) -> str:
     """Validate an http(s) URL and return it with scheme and host lowercased, no trailing '/'.
 
-    Error messages never repeat the URL (it may hold a secret).
+    Error messages never repeat the URL (it may hold a secret). ``allow_secrets`` admits what
+    webhooks use to authenticate: a user name and password, and a query (``?token=...``).
     """
     if not isinstance(value, str):
         raise ValueError(f"expected a {what} string, got {type_name(value)}")
@@ -288,13 +291,15 @@ def check_http_url(value: Any, what: str, *, need_port: bool = False, allow_path
         raise ValueError(f"{what} must start with http:// or https://")
     if not parts.hostname:
         raise ValueError(f"{what} has no host")
-    if parts.username is not None or parts.password is not None:
+    if not allow_secrets and (parts.username is not None or parts.password is not None):
         raise ValueError(f"{what} must not contain a user name or password")
     if need_port and port is None:
         raise ValueError(f"{what} needs a port, e.g. http://host:7890")
     if port == 0:
         raise ValueError(f"{what} port must be 1-65535")
-    if parts.query or parts.fragment or "?" in value or "#" in value:
+    if parts.fragment or "#" in value:
+        raise ValueError(f"{what} must not have a fragment (#...)")
+    if not allow_secrets and (parts.query or "?" in value):
         raise ValueError(f"{what} must not have a query (?...) or a fragment (#...)")
     path = parts.path.rstrip("/")
     if path and not allow_path:
