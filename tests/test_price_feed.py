@@ -271,3 +271,15 @@ async def test_from_config_uses_urls_key_and_staleness() -> None:
     assert (request.url.host, request.url.port) == ("127.0.0.1", 8)
     assert request.headers["x-cg-demo-api-key"] == "CG-demo"
     await feed.aclose()
+
+
+async def test_an_unsupported_candle_size_is_not_a_failure(tmp_path: Path) -> None:
+    time = FakeTime(wall=utc(2018, 1, 27, 14, 0))
+    routes = Routes().add("/api/v3/coins/nem/ohlc", fixture("coingecko_ohlc.json"))
+    with PriceStore(tmp_path / "db.sqlite3") as store:
+        async with feed_for(routes, time, ("coincheck", "coingecko"), store=store) as feed:
+            fill = await feed.fill_history(300, time.wall - timedelta(hours=2), time.wall)
+            assert fill.source is None and routes.seen == []
+            assert feed.state["coingecko"].failures == 0 and feed.state["coincheck"].failures == 0
+            fill = await feed.fill_history(1800, time.wall - timedelta(hours=2), time.wall)
+            assert fill.source == "coingecko" and len(fill.candles) == 3

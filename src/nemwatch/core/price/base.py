@@ -2,7 +2,7 @@
 
 A provider answers for one pair (``xem_jpy`` and the like). Each has a set of capabilities:
 ``latest`` (a tick), ``trades`` (recent trades with exchange ids) and ``candles`` (history).
-A provider that lacks a capability raises ``ProviderError`` when asked for it.
+A provider that lacks a capability (or a candle size) raises ``Unsupported`` when asked.
 """
 
 from __future__ import annotations
@@ -47,6 +47,13 @@ class RateLimited(ProviderError):
     """
 
 
+class Unsupported(ProviderError):
+    """We asked for something the provider does not offer (a capability, a candle size).
+
+    Not a failure of the provider either: the feed just asks the next one.
+    """
+
+
 class ParseError(ProviderError):
     """An answer did not have the shape we expect (exchange data is untrusted)."""
 
@@ -88,5 +95,5 @@ class PriceProvider(Protocol):
     async def candles(self, seconds: int, start: datetime, end: datetime) -> list[Candle]: ...
 
 
-def missing_capability(provider: str, capability: Capability) -> ProviderError:
-    return ProviderError(f"{provider} does not offer {capability.value}")
+def missing_capability(provider: str, capability: Capability) -> Unsupported:
+    return Unsupported(f"{provider} does not offer {capability.value}")

@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 
 from nemwatch.core.models import Candle, PriceTick, Trade
-from nemwatch.core.price.base import Capability, Listing, PriceError, PriceProvider, RateLimited
+from nemwatch.core.price.base import Capability, Listing, PriceError, PriceProvider, RateLimited, Unsupported
 from nemwatch.core.price.http import HttpPolicy
 from nemwatch.core.price.providers.common import utc_now
 from nemwatch.core.price.ratelimit import backoff_seconds
@@ -174,7 +174,7 @@ class PriceFeed:
 
     def _failed(self, provider: PriceProvider, error: PriceError) -> None:
         st = self.state[provider.name]
-        if isinstance(error, RateLimited):
+        if isinstance(error, (RateLimited, Unsupported)):
             return
         st.failures += 1
         st.last_error = str(error)

@@ -20,7 +20,7 @@ from nemwatch.core.price.base import (
     HttpGet,
     Listing,
     ParseError,
-    ProviderError,
+    Unsupported,
     missing_capability,
 )
 from nemwatch.core.price.parse import as_dict, as_list, dec, field, load_json, unix_ms, unix_seconds
@@ -159,7 +159,7 @@ class CoinGeckoProvider:
         reach = (self.clock() - start).total_seconds() / 86400
         days = next((d for d in OHLC_DAYS if d >= reach and ohlc_seconds(d) == seconds), None)
         if days is None:
-            raise ProviderError(f"{self.name}: no {seconds}s candles reaching back {reach:.1f} days")
+            raise Unsupported(f"{self.name}: no {seconds}s candles reaching back {reach:.1f} days")
         params = {"vs_currency": self.vs, "days": str(days)}
         candles = parse_ohlc(await self._get(f"/coins/{self.coin}/ohlc", params), self.pair, seconds, self.name)
         return [c for c in candles if start <= c.start < end]

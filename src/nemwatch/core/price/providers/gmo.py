@@ -20,7 +20,7 @@ from nemwatch.core.price.base import (
     HttpGet,
     Listing,
     ParseError,
-    ProviderError,
+    Unsupported,
     missing_capability,
 )
 from nemwatch.core.price.parse import as_dict, as_list, dec, field, iso_time, load_json, opt_dec, unix_ms
@@ -163,7 +163,7 @@ class GmoProvider:
     async def candles(self, seconds: int, start: datetime, end: datetime) -> list[Candle]:
         interval = INTERVALS.get(seconds)
         if interval is None:
-            raise ProviderError(f"{self.name}: no {seconds}s candles (have {sorted(INTERVALS)})")
+            raise Unsupported(f"{self.name}: no {seconds}s candles (have {sorted(INTERVALS)})")
         found: dict[datetime, Candle] = {}
         for day in kline_dates(seconds, start, end, self.first_intraday_day):
             params = {"symbol": self.symbol, "interval": interval, "date": day}

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from nemwatch.core.models import Candle, PriceTick, Trade
-from nemwatch.core.price.base import Capability, HttpGet, Listing, ParseError, ProviderError
+from nemwatch.core.price.base import Capability, HttpGet, Listing, ParseError, Unsupported
 from nemwatch.core.price.parse import as_dict, as_list, dec, field, load_json, opt_dec, text, unix_ms, unix_seconds
 from nemwatch.core.price.providers.common import Clock, error_document, unix, utc_now
 
@@ -166,7 +166,7 @@ class ZaifProvider:
     async def candles(self, seconds: int, start: datetime, end: datetime) -> list[Candle]:
         resolution = RESOLUTIONS.get(seconds)
         if resolution is None:
-            raise ProviderError(f"{self.name}: no {seconds}s candles (have {sorted(RESOLUTIONS)})")
+            raise Unsupported(f"{self.name}: no {seconds}s candles (have {sorted(RESOLUTIONS)})")
         symbol = self.pair.upper()
         found: dict[datetime, Candle] = {}
         chunk = timedelta(seconds=seconds * self.max_candles_per_request)
