@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from nemwatch import paths
+from nemwatch.commands.options import config_option, load, state_option
 from nemwatch.core.price.store import PriceStore
 from nemwatch.core.price.vwap import VwapResult
 from nemwatch.core.price.window import window_vwap
@@ -29,15 +29,6 @@ def parse_when(text: str) -> datetime:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return when.astimezone(UTC)
-
-
-def resolve_db(state: Path | None, config: Path | None) -> Path:
-    """``--state DIR`` when given, else the state directory of the config (or the default one)."""
-    if state is not None:
-        return paths.default_db_path(paths.state_dir(state))
-    from nemwatch.config import load_config_or_exit
-
-    return load_config_or_exit(config).db_path()
 
 
 def iso(when: datetime | None) -> str | None:
@@ -105,11 +96,12 @@ def result_lines(result: VwapResult, source: str, pair: str) -> list[str]:
     "--basis", type=click.Choice(["auto", "trades", "candles"]), default="auto", show_default=True,
     help="Use trades, candles, or trades when they cover the window and candles otherwise.",
 )
-@click.option("--state", "state", type=click.Path(path_type=Path, file_okay=False), help="State directory (holds the database).")
-@click.option("--config", "config", type=click.Path(path_type=Path, dir_okay=False), help="Config file (for its state directory).")
+@state_option
+@config_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def vwap(
-    start: str, end: str, source: str, pair: str, basis: str, state: Path | None, config: Path | None, as_json: bool
+    start: str, end: str, source: str, pair: str, basis: str, state_dir: Path | None, config_path: Path | None,
+    as_json: bool,
 ) -> None:
     """Volume-weighted average price over [FROM, TO) from stored trades (or candles, said so).
 
@@ -119,7 +111,7 @@ def vwap(
     t0, t1 = parse_when(start), parse_when(end)
     if t1 <= t0:
         raise click.BadParameter("--to must be after --from")
-    db = resolve_db(state, config)
+    db = load(config_path, state_dir).db_path()
     if not db.exists():
         click.echo(f"no price database at {db}: run `nemwatch price` first", err=True)
         sys.exit(1)
