@@ -31,7 +31,7 @@ from nemwatch.core.price.base import Capability, Listing, PriceError, PriceProvi
 from nemwatch.core.price.http import HttpPolicy
 from nemwatch.core.price.providers.common import utc_now
 from nemwatch.core.price.ratelimit import backoff_seconds
-from nemwatch.core.price.sources import DEFAULT_SOURCES, Clock, Monotonic, Sleep, build_providers
+from nemwatch.core.price.sources import DEFAULT_SOURCES, Clock, Monotonic, Sleep, build_providers, check_names
 from nemwatch.core.price.status import FeedStatus, ProviderState
 from nemwatch.core.price.store import TRADES_KIND, PriceStore, candle_kind
 from nemwatch.core.price.valuation import Valuer, is_fresh
@@ -127,6 +127,7 @@ class PriceFeed:
         ``https://zaif.jp``, ``https://api.coin.z.com``, ``https://coincheck.com``,
         ``https://api.coingecko.com``); the providers add the API paths.
         """
+        check_names(sources, urls)  # before a client exists that would need closing
         own = client is None
         shared = client or httpx.AsyncClient(headers={"user-agent": "nemwatch"})
         providers = build_providers(
