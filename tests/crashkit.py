@@ -92,6 +92,7 @@ def write_config(path: Path, node: str, watched: list[str], sinks: list[str]) ->
     ]
     for i, address in enumerate(watched):
         lines += ["[[watch]]", f'address = "{address}"', f'label = "w{i}"', ""]
+    lines += ["[price]", "sources = []  # no exchange: tests stay on 127.0.0.1", ""]
     lines += ["[alerts]", "sinks = [" + ", ".join(f'"{s}"' for s in sinks) + "]", ""]
     path.write_text("\n".join(lines))
     return path

@@ -47,6 +47,7 @@ def _config(path: Path, node: str, watched: str, sinks: list[str]) -> Path:
         f'nodes = ["{node}"]\n'
         "poll_seconds = 0.3\nrequest_timeout_seconds = 2\nmax_requests_per_second = 20\n\n"
         f'[[watch]]\naddress = "{watched}"\nlabel = "hot wallet"\n\n'
+        "[price]\nsources = []\n\n"
         "[alerts]\nsinks = [" + ", ".join(f'"{s}"' for s in sinks) + "]\n"
     )
     path.chmod(0o600)
@@ -150,3 +151,27 @@ def test_sigterm_stops_cleanly_and_sighup_reloads(sim: SimCluster, tmp_path: Pat
     assert proc.returncode == 0, err
     assert "config reloaded: 2 watched addresses" in err
     assert "Traceback" not in err
+
+
+def test_alerts_carry_jpy_from_the_price_feed(tmp_path: Path) -> None:
+    b = ScenarioBuilder("priced", START)
+    b.account("hot", "hot_wallet", xem=100_000)
+    b.account("thief", "thief")
+    b.transfer(200, "hot", "thief", xem=1000)
+    b.price([(0, "120"), (3600, "80")], trades_per_minute=5)
+    with SimCluster.start(b.build(), nodes=1, clock=ManualClock(START), market=True) as sim:
+        cfg = _config(tmp_path / "c.toml", sim.urls[0], sim.address("hot"), ["stdout"])
+        text = cfg.read_text().replace(
+            "[price]\nsources = []\n",
+            f'[price]\nsources = ["zaif"]\n[price.urls]\nzaif = "{sim.market_url}"\nzaif_chart = "{sim.market_url}"\n',
+        )
+        cfg.write_text(text)
+        state = tmp_path / "state"
+        assert _run("watch", "--config", str(cfg), "--state", str(state), "--once").returncode == 0
+        sim.advance(600)
+        result = _run("watch", "--config", str(cfg), "--state", str(state), "--once")
+    (alert,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert alert["price_source"] == "zaif"
+    price = float(alert["price_jpy"])
+    assert 80 <= price <= 125
+    assert abs(float(alert["amount_jpy"]) - 1000 * price) < 0.01

@@ -21,6 +21,8 @@ from typing import TextIO
 from nemwatch.config import Config, ConfigError, load_config
 from nemwatch.core.engine import CycleStats, Engine, EngineSettings
 from nemwatch.core.nem.client import NisClient
+from nemwatch.core.price.monitor import PriceMonitor
+from nemwatch.core.price.store import PriceStore
 from nemwatch.core.rules import WatchRule
 from nemwatch.core.store import Store
 from nemwatch.core.watchset import WatchSet
@@ -98,6 +100,8 @@ class Service:
     client: NisClient
     dispatcher: Dispatcher
     engine: Engine
+    monitor: PriceMonitor | None = None
+    price_store: PriceStore | None = None
 
     @classmethod
     def build(
@@ -107,6 +111,7 @@ class Service:
         clock: Callable[[], datetime] = utcnow,
         stdout: TextIO | None = None,
         client: NisClient | None = None,
+        price: bool = True,
         **settings: object,
     ) -> Service:
         for spec in config.alerts.sinks:
@@ -125,7 +130,45 @@ class Service:
             clock=clock,
             delivery=dispatcher,
         )
-        return cls(config, store, client, dispatcher, engine)
+        service = cls(config, store, client, dispatcher, engine)
+        if price and config.price.sources:
+            service.price_store = PriceStore(config.db_path())
+            service.monitor = PriceMonitor.from_config(
+                config.price, network=config.network.name.value, store=service.price_store, clock=clock
+            )
+            engine.price = service.monitor.feed.price_for_alert
+        return service
+
+    async def start_price(self) -> None:
+        """Check the price sources and fill the chart history; a failure leaves alerts without JPY."""
+        if self.monitor is None:
+            return
+        try:
+            report = await self.monitor.start()
+            log.info("price: history from %s", report.history.source or "no source (history empty)")
+        except Exception as err:
+            log.warning("price start failed, going on without history: %s", err)
+
+    async def poll_price(self) -> None:
+        """One price cycle; its alerts (thresholds, moves, staleness) join the outbox."""
+        if self.monitor is None:
+            return
+        try:
+            cycle = await self.monitor.poll()
+        except Exception as err:
+            log.warning("price poll failed: %s", err)
+            return
+        if cycle.alerts:
+            await self.engine.raise_alerts(list(cycle.alerts))
+
+    async def price_loop(self, stop: asyncio.Event) -> None:
+        await self.start_price()
+        while not stop.is_set() and self.monitor is not None:
+            await self.poll_price()
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=self.config.price.poll_seconds)
+            except TimeoutError:
+                pass
 
     async def reload(self, path: Path | None) -> None:
         """Re-read the config; apply the watch list, labels and sinks; keep the old one on error."""
@@ -167,6 +210,10 @@ class Service:
             log.exception("final delivery failed; undelivered alerts stay in the outbox")
         await self.dispatcher.aclose()
         await self.client.aclose()
+        if self.monitor is not None:
+            await self.monitor.feed.aclose()
+        if self.price_store is not None:
+            self.price_store.close()
         self.store.close()
 
 
@@ -183,6 +230,12 @@ async def run_watch(service: Service, *, once: bool, config_path: Path | None) -
         except (NotImplementedError, RuntimeError):
             pass
     last: CycleStats | None = None
+    pricing: asyncio.Task[None] | None = None
+    if once:
+        await service.start_price()
+        await service.poll_price()
+    elif service.monitor is not None:
+        pricing = asyncio.create_task(service.price_loop(stop))
     try:
         while not stop.is_set():
             if hup.is_set():
@@ -202,6 +255,12 @@ async def run_watch(service: Service, *, once: bool, config_path: Path | None) -
             for task in waiters | {sleeper}:
                 task.cancel()
     finally:
+        stop.set()
+        if pricing is not None:
+            try:
+                await asyncio.wait_for(pricing, timeout=10)
+            except (TimeoutError, asyncio.CancelledError):
+                pricing.cancel()
         for sig in installed:
             loop.remove_signal_handler(sig)
     return last
