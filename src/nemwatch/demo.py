@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
 
@@ -22,6 +23,9 @@ from nemwatch.core.alert import Alert, Severity, Stage
 from nemwatch.core.engine import Engine, EngineSettings
 from nemwatch.core.models import Network, format_xem
 from nemwatch.core.nem.client import NisClient
+from nemwatch.core.price.feed import PriceFeed
+from nemwatch.core.price.monitor import PriceMonitor
+from nemwatch.core.price.rules import PriceRule, PriceRules
 from nemwatch.core.rules import WatchRule
 from nemwatch.core.store import Store
 from nemwatch.core.watchset import WatchSet
@@ -51,11 +55,19 @@ def jst(when: datetime) -> str:
     return (when.astimezone(UTC) + JST).strftime("%Y-%m-%d %H:%M:%S JST")
 
 
+PRICE_EVERY = 5  # blocks between price polls
+PRICE_RULES = (
+    PriceRule("move_pct", Decimal(10), 360),  # a 10% move within six hours
+    PriceRule("below", Decimal(100)),
+)
+
+
 @dataclass
 class DemoReport:
     alerts: list[Alert] = field(default_factory=list)
     blocks: int = 0
     first_outflow: Alert | None = None
+    prices: list[tuple[datetime, Decimal, str]] = field(default_factory=list)
 
     @property
     def outflow_xem(self) -> int:
@@ -98,8 +110,9 @@ async def play(
     scenario = load_scenario("coincheck-2018")
     clock = ManualClock(max(start, scenario.start))
     report = DemoReport()
-    with SimCluster.start(scenario, nodes=1, clock=clock) as sim, tempfile.TemporaryDirectory() as tmp:
+    with SimCluster.start(scenario, nodes=1, clock=clock, market=True) as sim, tempfile.TemporaryDirectory() as tmp:
         state = state_dir or Path(tmp)
+        monitor = _price_monitor(sim, clock)
         client = NisClient(
             sim.urls, Network.MAINNET, max_rps_per_node=20, burst=20, clock=lambda: clock.now().timestamp()
         )
@@ -111,8 +124,11 @@ async def play(
                 backfill_per_cycle=0, balance_checks_per_cycle=0, unconfirmed_poll_seconds=0, sinks=()
             ),
             clock=clock.now,
+            price=monitor.feed.price_for_alert if monitor else None,
         )
         try:
+            if monitor is not None:
+                await monitor.start()
             if not as_json:
                 out.write(
                     f"nemwatch demo: {scenario.name} on a local simulator ({sim.urls[0]}), "
@@ -123,12 +139,22 @@ async def play(
                 out.flush()
             await engine.cycle()
             step = float(scenario.block_interval)
+            steps = 0
             while clock.now() < until:
                 began = time.monotonic()
                 clock.advance(step)
+                steps += 1
+                raised: list[Alert] = []
+                if monitor is not None and steps % PRICE_EVERY == 1:
+                    cycle = await monitor.poll()
+                    if cycle.tick is not None:
+                        report.prices.append((cycle.now, cycle.tick.price, cycle.tick.source))
+                        if not as_json and steps % 60 == 1:
+                            out.write(f"{jst(cycle.now)}  price  XEM/JPY {cycle.tick.price:.3f} ({cycle.tick.source})\n")
+                    raised += await engine.raise_alerts(list(cycle.alerts))
                 stats = await engine.cycle()
                 report.blocks += stats.blocks
-                for alert in stats.alerts:
+                for alert in raised + stats.alerts:
                     report.alerts.append(alert)
                     if alert.rule == "outflow" and report.first_outflow is None:
                         report.first_outflow = alert
@@ -143,11 +169,27 @@ async def play(
                         sleep(pause)
         finally:
             await client.aclose()
+            if monitor is not None:
+                await monitor.feed.aclose()
             engine.store.close()
     if not as_json:
         out.write(_summary(report))
         out.flush()
     return report
+
+
+def _price_monitor(sim: SimCluster, clock: ManualClock) -> PriceMonitor | None:
+    """The Zaif-compatible price API of the simulator, on the simulated clock."""
+    if sim.market_url is None:
+        return None
+    feed = PriceFeed.build(
+        ["zaif"],
+        urls={"zaif": sim.market_url, "zaif_chart": sim.market_url},
+        clock=clock.now,
+        monotonic=lambda: clock.now().timestamp(),
+        stale_after=timedelta(minutes=15),
+    )
+    return PriceMonitor(feed, PriceRules(list(PRICE_RULES), stale_after=feed.stale_after), history=timedelta(hours=2))
 
 
 def _summary(report: DemoReport) -> str:
@@ -161,6 +203,10 @@ def _summary(report: DemoReport) -> str:
     if total:
         whole = format_xem(total).split(".")[0]
         lines.append(f"Hot wallet outflows alerted: {int(whole):,} XEM.")
+    if report.prices:
+        (t0, p0, _), (t1, p1, src) = report.prices[0], report.prices[-1]
+        change = (p1 - p0) / p0 * 100
+        lines.append(f"XEM/JPY ({src}): {p0:.3f} at {jst(t0)}, {p1:.3f} at {jst(t1)} ({change:+.1f}%).")
     first = report.first_outflow
     if first is not None and first.tx_time is not None:
         lead = DETECTED_2018 - first.detected_at
