@@ -36,3 +36,12 @@ def test_demo_json_lines_through_the_cli() -> None:
 def test_demo_rejects_a_bad_until() -> None:
     result = CliRunner().invoke(main, ["demo", "--until", "yesterday"])
     assert result.exit_code == 2 and "--until" in result.output
+
+
+async def test_demo_values_alerts_in_jpy_and_tracks_the_price() -> None:
+    out = io.StringIO()
+    report = await play(out=out, speed=0, until=datetime(2018, 1, 26, 1, 0, tzinfo=UTC) - JST)
+    priced = [a for a in report.alerts if a.rule == "outflow" and a.amount_jpy is not None]
+    assert priced and all(a.price_source == "zaif" for a in priced)
+    assert report.prices and all(80 < p < 130 for _, p, _ in report.prices)
+    assert "XEM/JPY (zaif)" in out.getvalue()
