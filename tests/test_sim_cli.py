@@ -58,3 +58,20 @@ def test_serves_nodes_and_controls_until_sigterm() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
+
+
+def test_price_api_is_served_on_the_node_port_too() -> None:
+    import httpx
+
+    from nemwatch.sim.clock import ManualClock
+    from nemwatch.sim.cluster import SimCluster
+    from nemwatch.sim.scenario_toml import load_scenario
+
+    scenario = load_scenario("coincheck-2018")
+    with SimCluster.start(scenario, nodes=1, clock=ManualClock(scenario.start), market=True) as sim:
+        sim.advance(3600)
+        ticker = httpx.get(f"{sim.urls[0]}/api/1/ticker/xem_jpy").json()
+        alone = httpx.get(f"{sim.market_url}/api/1/ticker/xem_jpy").json()
+        height = httpx.get(f"{sim.urls[0]}/chain/height").json()
+    assert ticker == alone and 80 < ticker["last"] < 130
+    assert height["height"] > scenario.start_height

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from nemwatch.core.nem import nemtime
 from nemwatch.sim.chain import Chain
@@ -251,6 +251,19 @@ class _Handler(BaseHTTPRequestHandler):
                     headers["Retry-After"] = str(int(retry))
                 self._send(429, json.dumps(error_body(429, "Too Many Requests", now_ts)).encode(), headers)
                 return 429
+        market = getattr(node.cluster, "market_server", None)
+        if method == "GET" and market is not None:
+            # the price API on the node's own port too, under the same faults
+            answer = market.market.handle(method, path, dict(parse_qsl(query)))
+            if answer is not None:
+                status, headers, data = answer
+                extra = {k: v for k, v in headers.items() if k.lower() not in ("content-type", "content-length")}
+                body_fault = next((f for f in faults if f.kind == "body"), None)
+                if body_fault is None:
+                    self._send(status, data, extra)
+                else:
+                    self._send_faulty(status, data, body_fault.params)
+                return status
         reply = node.api.handle(method, path, query, body)
         payload = json.dumps(reply.body, separators=(",", ":")).encode()
         body_fault = next((f for f in faults if f.kind == "body"), None)
