@@ -89,3 +89,26 @@ def test_price_off(tmp_path: Path) -> None:
     config.write_text("[price]\nsources = []\n")
     code, _, err = run("--config", str(config), "--state", str(tmp_path), "--once")
     assert code == 1 and "price is off" in err
+
+
+def test_price_values_watched_holdings_in_jpy(tmp_path: Path, live_market: tuple[Market, str]) -> None:
+    from nemwatch.core.store import Store
+
+    _, url = live_market
+    hot = "NC3BI3DNMR2PGEOOMP2NKXQGSAKMS7GYRKVA5CSZ"
+    config = write_config(tmp_path / "config.toml", url, ["zaif"])
+    config.write_text(config.read_text() + f'\n[[watch]]\naddress = "{hot}"\nlabel = "hot wallet"\n')
+    state = tmp_path / "state"
+    state.mkdir()
+    store = Store.open(state / "nemwatch.sqlite3")
+    store.upsert_account(hot, label="hot wallet", urgent=False, now=datetime.now(UTC))
+    store.set_balance(hot, 2_000_000_000, 100)  # 2,000 XEM read by the watcher
+    store.close()
+    code, out, err = run("--config", str(config), "--state", str(state), "--once")
+    assert code == 0, out + err
+    price_text = out.split("XEM/JPY ", 1)[1].split(" ", 1)[0]
+    expected = (Decimal(price_text) * 2000).quantize(Decimal("0.01"))
+    assert f"hot wallet  {hot}  2,000.000000 XEM  ~{expected:,.2f} JPY" in out
+    code, out, _ = run("--config", str(config), "--state", str(state), "--once", "--json")
+    data = json.loads(out.splitlines()[-1])
+    assert Decimal(data["holdings_jpy"][hot]) == Decimal(data["holdings_jpy"]["total"]) > 0

@@ -25,6 +25,7 @@ from nemwatch.core.price.base import Listing
 from nemwatch.core.price.monitor import PriceCycle, PriceMonitor, StartReport
 from nemwatch.core.price.status import FeedStatus
 from nemwatch.core.price.store import PriceStore
+from nemwatch.core.price.valuation import HoldingsValue, Valuer
 from nemwatch.core.price.vwap import VwapResult
 
 
@@ -87,6 +88,32 @@ def cycle_json(cycle: PriceCycle, report: StartReport, pair: str) -> dict[str, A
     return data
 
 
+def watched_balances(cfg: Any, db: Path) -> dict[str, int]:
+    """The last balance the watcher read for each watched address (micro-XEM), if any."""
+    from nemwatch.core.store import Store
+
+    watched = {w.address for w in cfg.watches}
+    store = Store.open(db)
+    try:
+        return {row.address: row.balance for row in store.accounts() if row.address in watched and row.balance is not None}
+    finally:
+        store.close()
+
+
+def holdings_lines(cfg: Any, value: HoldingsValue | None, balances: dict[str, int]) -> list[str]:
+    if not balances:
+        return []
+    if value is None:
+        return ["holdings: no fresh price to value them"]
+    labels = {w.address: w.label for w in cfg.watches}
+    lines = [f"holdings at {value.price} JPY ({value.source}):"]
+    for address, jpy in value.values:
+        xem = Decimal(balances[address]) / 1_000_000
+        lines.append(f"  {labels.get(address) or address}  {address}  {xem:,.6f} XEM  ~{jpy:,.2f} JPY")
+    lines.append(f"  total ~{value.total:,.2f} JPY")
+    return lines
+
+
 async def run(cfg: Any, db: Path, *, once: bool, as_json: bool, history_hours: int) -> int:
     with PriceStore(db) as store:
         monitor = PriceMonitor.from_config(cfg.price, network=cfg.network.name, store=store)
@@ -103,13 +130,22 @@ async def run(cfg: Any, db: Path, *, once: bool, as_json: bool, history_hours: i
                     click.echo("history: no provider gave candles", err=True)
             while True:
                 cycle = await monitor.poll()
+                balances = watched_balances(cfg, db)
+                valuer = Valuer(lambda: feed.current, feed.stale_after)
+                value = valuer.holdings(balances, cycle.now)
                 if as_json:
-                    click.echo(json.dumps(cycle_json(cycle, report, feed.pair)))
+                    data = cycle_json(cycle, report, feed.pair)
+                    data["holdings_jpy"] = (
+                        {k: str(v) for k, v in value.values} | {"total": str(value.total)} if value else None
+                    )
+                    click.echo(json.dumps(data))
                 else:
                     click.echo(price_line(cycle.status))
                     click.echo("  " + vwap_line(cycle.vwap_24h, cycle.status.tick))
                     for alert in cycle.alerts:
                         click.echo(f"  alert {alert.rule} {alert.stage.value}: {alert.summary}")
+                    for line in holdings_lines(cfg, value, balances):
+                        click.echo(line)
                 if cycle.tick is None:
                     for name, st in feed.state.items():
                         if st.last_error:
