@@ -11,15 +11,14 @@ from datetime import datetime
 
 from nemwatch.core.models import Candle, PriceTick, Trade
 from nemwatch.core.price.base import Capability, ErrorAnswer, HttpGet, Listing, ProviderError, missing_capability
-from nemwatch.core.price.parse import as_dict, dec, field, load_json
-from nemwatch.core.price.providers.common import Clock, error_document, utc_now
+from nemwatch.core.price.parse import as_dict, dec, field
+from nemwatch.core.price.providers.common import Clock, checked_json, utc_now
 
 API_URL = "https://coincheck.com"
 
 
 def parse_rate(body: bytes | str, pair: str, at: datetime, source: str = "coincheck") -> PriceTick:
-    data = load_json(body, "coincheck rate")
-    error_document(source, data)
+    data = checked_json(body, "coincheck rate", source)
     if isinstance(data, dict) and data.get("success") is False:
         raise ErrorAnswer(f"{source}: rate answered success=false")
     obj = as_dict(data, "coincheck rate")

@@ -24,7 +24,7 @@ from nemwatch.core.price.base import (
     missing_capability,
 )
 from nemwatch.core.price.parse import as_dict, as_list, dec, field, iso_time, load_json, opt_dec, unix_ms
-from nemwatch.core.price.providers.common import Clock, base_quote, utc_now
+from nemwatch.core.price.providers.common import Clock, base_quote, in_window, ohlcv, utc_now
 
 API_URL = "https://api.coin.z.com"
 
@@ -85,11 +85,7 @@ def parse_klines(body: bytes | str, pair: str, seconds: int, source: str = "gmo"
                 pair=pair,
                 start=unix_ms(field(row, "openTime", what), f"{what} openTime"),
                 seconds=seconds,
-                open=dec(field(row, "open", what), f"{what} open"),
-                high=dec(field(row, "high", what), f"{what} high"),
-                low=dec(field(row, "low", what), f"{what} low"),
-                close=dec(field(row, "close", what), f"{what} close"),
-                volume=dec(field(row, "volume", what), f"{what} volume"),
+                **ohlcv(row, what),
             )
         )
     return candles
@@ -164,11 +160,9 @@ class GmoProvider:
         interval = INTERVALS.get(seconds)
         if interval is None:
             raise Unsupported(f"{self.name}: no {seconds}s candles (have {sorted(INTERVALS)})")
-        found: dict[datetime, Candle] = {}
+        candles: list[Candle] = []
         for day in kline_dates(seconds, start, end, self.first_intraday_day):
             params = {"symbol": self.symbol, "interval": interval, "date": day}
             body = await self.http(f"{self.api_url}/public/v1/klines", params=params)
-            for candle in parse_klines(body, self.pair, seconds, self.name):
-                if start <= candle.start < end:
-                    found[candle.start] = candle
-        return [found[k] for k in sorted(found)]
+            candles.extend(parse_klines(body, self.pair, seconds, self.name))
+        return in_window(candles, start, end)

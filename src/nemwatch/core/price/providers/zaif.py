@@ -15,7 +15,7 @@ from typing import Any
 from nemwatch.core.models import Candle, PriceTick, Trade
 from nemwatch.core.price.base import Capability, HttpGet, Listing, ParseError, Unsupported
 from nemwatch.core.price.parse import as_dict, as_list, dec, field, load_json, opt_dec, text, unix_ms, unix_seconds
-from nemwatch.core.price.providers.common import Clock, error_document, unix, utc_now
+from nemwatch.core.price.providers.common import Clock, checked_json, error_document, in_window, ohlcv, unix, utc_now
 
 API_URL = "https://api.zaif.jp"
 CHART_URL = "https://zaif.jp"
@@ -36,8 +36,7 @@ RESOLUTIONS: dict[int, str] = {
 
 
 def parse_ticker(body: bytes | str, pair: str, at: datetime, source: str = "zaif") -> PriceTick:
-    data = load_json(body, "zaif ticker")
-    error_document(source, data)
+    data = checked_json(body, "zaif ticker", source)
     obj = as_dict(data, "zaif ticker")
     return PriceTick(
         source=source,
@@ -52,16 +51,14 @@ def parse_ticker(body: bytes | str, pair: str, at: datetime, source: str = "zaif
 
 
 def parse_last_price(body: bytes | str, pair: str, at: datetime, source: str = "zaif") -> PriceTick:
-    data = load_json(body, "zaif last_price")
-    error_document(source, data)
+    data = checked_json(body, "zaif last_price", source)
     obj = as_dict(data, "zaif last_price")
     price = dec(field(obj, "last_price", "zaif last_price"), "zaif last_price", positive=True)
     return PriceTick(source=source, pair=pair, price=price, at=at)
 
 
 def parse_trades(body: bytes | str, pair: str, source: str = "zaif") -> list[Trade]:
-    data = load_json(body, "zaif trades")
-    error_document(source, data)
+    data = checked_json(body, "zaif trades", source)
     trades = []
     for i, item in enumerate(as_list(data, "zaif trades")):
         what = f"zaif trade {i}"
@@ -118,11 +115,7 @@ def parse_chart(body: bytes | str, pair: str, seconds: int, source: str = "zaif"
                 pair=pair,
                 start=unix_ms(field(row, "time", what), f"{what} time"),
                 seconds=seconds,
-                open=dec(field(row, "open", what), f"{what} open"),
-                high=dec(field(row, "high", what), f"{what} high"),
-                low=dec(field(row, "low", what), f"{what} low"),
-                close=dec(field(row, "close", what), f"{what} close"),
-                volume=dec(field(row, "volume", what), f"{what} volume"),
+                **ohlcv(row, what),
                 average=opt_dec(row.get("average"), f"{what} average"),
             )
         )
@@ -168,15 +161,13 @@ class ZaifProvider:
         if resolution is None:
             raise Unsupported(f"{self.name}: no {seconds}s candles (have {sorted(RESOLUTIONS)})")
         symbol = self.pair.upper()
-        found: dict[datetime, Candle] = {}
+        candles: list[Candle] = []
         chunk = timedelta(seconds=seconds * self.max_candles_per_request)
         cursor = start
         while cursor < end:
             stop = min(end, cursor + chunk)
             params = {"symbol": symbol, "resolution": resolution, "from": str(unix(cursor)), "to": str(unix(stop))}
             body = await self.http(f"{self.chart_url}/zaif_chart_api/v1/history", params=params)
-            for candle in parse_chart(body, self.pair, seconds, self.name):
-                if start <= candle.start < end:
-                    found[candle.start] = candle
+            candles.extend(parse_chart(body, self.pair, seconds, self.name))
             cursor = stop
-        return [found[k] for k in sorted(found)]
+        return in_window(candles, start, end)
