@@ -64,6 +64,37 @@ def _divide(notional: Decimal, volume: Decimal) -> Decimal | None:
     return CONTEXT.divide(notional, volume) if volume > 0 else None
 
 
+def _result(
+    basis: str,
+    start: datetime,
+    end: datetime,
+    notional: Decimal,
+    volume: Decimal,
+    count: int,
+    first: datetime | None,
+    last: datetime | None,
+    span_covered: timedelta,
+    *,
+    candle_seconds: int | None = None,
+    candle_price: str | None = None,
+) -> VwapResult:
+    """The result of a window from its sums: the VWAP is ``notional / volume`` (None without volume)."""
+    return VwapResult(
+        basis=basis,
+        start=start,
+        end=end,
+        vwap=_divide(notional, volume),
+        count=count,
+        volume=volume,
+        notional=notional,
+        first_at=first,
+        last_at=last,
+        covered=span_covered,
+        candle_seconds=candle_seconds,
+        candle_price=candle_price,
+    )
+
+
 def vwap_of_trades(
     trades: Iterable[Trade], start: datetime, end: datetime, coverage: Iterable[Interval] = ()
 ) -> VwapResult:
@@ -83,18 +114,7 @@ def vwap_of_trades(
         count += 1
         first = t.at if first is None or t.at < first else first
         last = t.at if last is None or t.at > last else last
-    return VwapResult(
-        basis="trades",
-        start=start,
-        end=end,
-        vwap=_divide(notional, volume),
-        count=count,
-        volume=volume,
-        notional=notional,
-        first_at=first,
-        last_at=last,
-        covered=covered(coverage, start, end),
-    )
+    return _result("trades", start, end, notional, volume, count, first, last, covered(coverage, start, end))
 
 
 def _align_up(when: datetime, seconds: int) -> datetime:
@@ -142,19 +162,9 @@ def vwap_of_candles(
         lo, hi = _align_up(start, seconds), _align_down(end, seconds)
         span_covered = covered(coverage, lo, hi) if lo < hi else timedelta(0)
     label = "average/close" if used_average and used_close else ("average" if used_average else "close")
-    return VwapResult(
-        basis="candles",
-        start=start,
-        end=end,
-        vwap=_divide(notional, volume),
-        count=count,
-        volume=volume,
-        notional=notional,
-        first_at=first,
-        last_at=last,
-        covered=span_covered,
-        candle_seconds=seconds,
-        candle_price=label if count else None,
+    return _result(
+        "candles", start, end, notional, volume, count, first, last, span_covered,
+        candle_seconds=seconds, candle_price=label if count else None,
     )
 
 
