@@ -368,6 +368,14 @@ def table(report: dict[str, Any]) -> str:
             f"{e['processing_ms']['p95']:>11} | {e['rss_mb']['peak']:>11} | {e['alerts']:>6} | "
             f"{b['requests_per_block']:>12,} | {b['seconds_per_block']:>10} | {b['basis']}"
         )
+    idle = sorted({r for row in report["sizes"] for r in row["engine"]["idle_cycle_requests"]})
+    warmup = sorted({row["engine"]["warmup_requests"] for row in report["sizes"]})
+    out.append("")
+    out.append(
+        f"engine: a cycle with no new block asks {idle} request(s); the first cycle and the {WARMUP_BLOCKS} "
+        f"warm-up blocks before measuring asked {warmup} in all (one of them the tip re-read that "
+        "calibrates the rollback check)"
+    )
     latency = report.get("latency")
     if latency is not None:
         lat = latency["latency_s"]

@@ -13,7 +13,9 @@ Started by ``bench/run.py``; not meant to be run by hand. Two modes:
     of the block answer (``codec.parse_json``), ``codec.parse_block`` (which recomputes every
     transaction hash) and the engine's ``_commit_block`` (match against the watch set, the
     alerts' rules, and the one SQLite transaction with block, transfers, alerts and cursor).
-    Network wait and gzip inflation are outside it.
+    Network wait and gzip inflation are outside it. Two warm-up blocks come first (the first
+    blocks after a start also calibrate the rollback check with one re-read of the tip; they
+    are reported apart), and a few cycles with no new block come last (one request each).
 
 ``baseline``
     A naive poller: per new block, ``GET /account/transfers/outgoing?address=A`` for every
@@ -204,6 +206,11 @@ async def run_engine(args: argparse.Namespace) -> dict[str, Any]:
                     "alerts": len(stats.alerts),
                 }
             )
+        # cycles that find no new block: the cost of polling between blocks
+        idle: list[int] = []
+        for _ in range(args.idle):
+            await engine.cycle()
+            idle.append(len(await control.requests_since_mark()))
         per_block = []
         for h in sorted(x for x in timings.commit if x >= measured_from):
             json_s, parse_s = timings.parse.get(h, (0.0, 0.0))
@@ -232,6 +239,7 @@ async def run_engine(args: argparse.Namespace) -> dict[str, Any]:
             "requests_per_block": round(requests / new_blocks, 3) if new_blocks else None,
             "max_requests_per_cycle": max((c["requests"] for c in cycles), default=None),
             "request_paths": dict(sum((Counter(c["paths"]) for c in cycles), Counter())),
+            "idle_cycle_requests": idle,
             "warmup_blocks": args.warmup,
             "warmup_requests": len(warmup),
             "warmup_paths": dict(Counter(path_of(r) for r in warmup)),
@@ -346,6 +354,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--n", type=int, required=True)
     p.add_argument("--blocks", type=int, default=20)
     p.add_argument("--warmup", type=int, default=2, help="engine: blocks followed before measuring")
+    p.add_argument("--idle", type=int, default=2, help="engine: cycles with no new block, after the measured ones")
     p.add_argument("--full-block", type=int, default=120, help="transactions in a full block")
     p.add_argument("--sample", type=int, default=0, help="baseline: poll this many of the N (0: all)")
     p.add_argument("--concurrency", type=int, default=16)

@@ -42,6 +42,7 @@ def test_quick_benchmark_report(tmp_path: Path) -> None:
     assert engine["requests_per_block"] <= 2
     assert engine["max_requests_per_cycle"] <= 2
     assert set(engine["request_paths"]) <= {"/chain/height", "/block/at/public"}
+    assert engine["idle_cycle_requests"] and all(r == 1 for r in engine["idle_cycle_requests"])
     # the baseline asks once per watched address per block, counted at the node
     assert baseline["requests_per_block_measured"] == n == baseline["requests_per_block"]
     assert baseline["requests_per_block"] / engine["requests_per_block"] >= n / 2
