@@ -1,7 +1,8 @@
 """A scripted HTTP receiver on 127.0.0.1 for sink and delivery tests.
 
 ``Receiver.script(path, [(status, headers), ...])`` queues the answers for a path (after the
-script runs out: 200). Every request is recorded with its path, headers and body.
+script runs out: 200). Every request is recorded with its path, headers and body. The
+``receiver`` fixture gives a test a running one; a test module imports it to use it.
 """
 
 from __future__ import annotations
@@ -9,9 +10,12 @@ from __future__ import annotations
 import json
 import threading
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+import pytest
 
 
 @dataclass(frozen=True)
@@ -78,3 +82,9 @@ class Receiver:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with Receiver() as r:
+        yield r

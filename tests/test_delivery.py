@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from http_receiver import Receiver
+from http_receiver import Receiver, receiver  # noqa: F401 (the fixture)
 
 from nemwatch.core.alert import Alert, Severity, Stage, make_alert_id
 from nemwatch.core.store import DeliveryState, Store
@@ -56,12 +56,6 @@ def store(tmp_path: Path) -> Iterator[Store]:
     s = Store.open(tmp_path / "nemwatch.sqlite3")
     yield s
     s.close()
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as r:
-        yield r
 
 
 def lines(out: io.StringIO) -> list[dict]:
