@@ -150,7 +150,6 @@ class TxBuilder:
             signer.public_key, recipient, timestamp, xem, mosaics, message, message_type,
             version, multiplier, deadline,
         )
-        tx.fee = nc.Amount(self._fee(tx))
         tx_hash, signed = self._seal(signer, tx)
         body = self._transfer_json(tx, with_signature=True)
         return BuiltTx(
@@ -193,10 +192,8 @@ class TxBuilder:
             account.public_key, recipient, timestamp, xem, mosaics, message, message_type,
             version, multiplier, deadline,
         )
-        inner.fee = nc.Amount(self._fee(inner))
         inner_hash = str(self.facade.hash_transaction(inner)).lower()
         outer = self._multisig_object(initiator.public_key, timestamp, inner.deadline.value, inner)
-        outer.fee = nc.Amount(self._fee(outer))
         outer_hash, _ = self._seal(initiator, outer)
 
         cosignatures = []
@@ -205,7 +202,6 @@ class TxBuilder:
         for cosigner in cosigners:
             when += cosign_delay
             cosig = self._cosignature_object(cosigner.public_key, when, inner_hash, account.address)
-            cosig.fee = nc.Amount(self._fee(cosig))
             self._seal(cosigner, cosig)
             prefixed = nc.SizePrefixedCosignatureV1()
             prefixed.cosignature = cosig
@@ -229,7 +225,7 @@ class TxBuilder:
             deadline=outer.deadline.value,
         )
 
-    # --- SDK objects ------------------------------------------------------------------------
+    # --- SDK objects (each built with its minimum fee) ------------------------------------
 
     def _transfer_object(
         self,
@@ -290,7 +286,7 @@ class TxBuilder:
                     {"mosaic": {"mosaic_id": _mosaic_id_descriptor(m), "amount": q}} for m, q in attached
                 ]
             tx = self.facade.transaction_factory.create(descriptor)
-        return tx, (moved_xem, moved_other)
+        return self._priced(tx), (moved_xem, moved_other)
 
     def _transfer_direct(
         self,
@@ -329,7 +325,7 @@ class TxBuilder:
         return tx
 
     def _multisig_object(self, initiator_public_key: str, timestamp: int, deadline: int, inner: Any) -> Any:
-        return self.facade.transaction_factory.create(
+        return self._create_priced(
             {
                 "type": "multisig_transaction_v1",
                 "signer_public_key": initiator_public_key,
@@ -341,7 +337,7 @@ class TxBuilder:
         )
 
     def _cosignature_object(self, signer_public_key: str, timestamp: int, inner_hash: str, account: str) -> Any:
-        return self.facade.transaction_factory.create(
+        return self._create_priced(
             {
                 "type": "cosignature_v1",
                 "signer_public_key": signer_public_key,
@@ -352,6 +348,14 @@ class TxBuilder:
                 "multisig_account_address": account,
             }
         )
+
+    def _create_priced(self, descriptor: dict[str, Any]) -> Any:
+        return self._priced(self.facade.transaction_factory.create(descriptor))
+
+    def _priced(self, tx: Any) -> Any:
+        """``tx`` with its NIS1 minimum fee set (in place)."""
+        tx.fee = nc.Amount(self._fee(tx))
+        return tx
 
     def _fee(self, tx: Any) -> int:
         if isinstance(tx, nc.TransferTransactionV1):
