@@ -18,8 +18,8 @@ demo: $(STAMP)
 	$(VENV)/bin/nemwatch demo
 
 test: $(STAMP)
+	$(VENV)/bin/lint-imports --no-cache --verbose >/dev/null || $(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest -q
-	$(VENV)/bin/lint-imports
 
 test-long: $(STAMP)
 	$(PY) -m pytest -q --long
