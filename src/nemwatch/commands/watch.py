@@ -44,6 +44,9 @@ async def _watch(config, once: bool, config_path: Path | None) -> int:  # type: 
         return 2
     finally:
         await service.close()
+        if not once:
+            left = service.undelivered
+            log.info("stopped cleanly%s", f"; {left} deliveries wait in the outbox for the next run" if left else "")
     return 0
 
 

@@ -102,6 +102,7 @@ class Service:
     engine: Engine
     monitor: PriceMonitor | None = None
     price_store: PriceStore | None = None
+    undelivered: int = 0  # outbox rows still pending when the service closed
 
     @classmethod
     def build(
@@ -208,6 +209,7 @@ class Service:
             await self.dispatcher.deliver_pending()
         except Exception:
             log.exception("final delivery failed; undelivered alerts stay in the outbox")
+        self.undelivered = self.store.outbox_counts().get("pending", 0)
         await self.dispatcher.aclose()
         await self.client.aclose()
         if self.monitor is not None:
