@@ -137,6 +137,8 @@ class Engine:
         self._last_unconfirmed: datetime | None = None
         self._healthy: tuple[str, ...] = ()
         self._chain_time: datetime | None = None
+        self._backfill_todo: list[str] | None = None
+        self._backfill_size = 0
         self._balance_queue: list[str] = []
         self._last_balance_round: datetime | None = None
         self._restore_node_episodes()
@@ -193,6 +195,12 @@ class Engine:
             for address, rule in self.watch.items():
                 if address not in known:
                     self.store.upsert_account(address, label=rule.label, urgent=rule.urgent, now=now)
+
+    def watch_changed(self) -> None:
+        """Call after editing the watch set: new addresses are recorded and backfilled."""
+        self._backfill_todo = None
+        self._balance_queue = []
+        self.sync_accounts()
 
     def _restore_node_episodes(self) -> None:
         for cursor in cursors_with_prefix(self.store, "node:"):
@@ -466,19 +474,27 @@ class Engine:
     async def _backfill_pass(self, head: int) -> None:
         if self.settings.backfill_per_cycle <= 0:
             return
-        todo = [a for a in self.watch if self.store.get_cursor(f"backfill:{a}") is None]
-        for address in todo[: self.settings.backfill_per_cycle]:
-            await self.backfill(address, head)
+        if self._backfill_todo is None or self._backfill_size != len(self.watch):
+            # one query for all, not one per watched address per cycle
+            done = {c.name[len("backfill:") :] for c in cursors_with_prefix(self.store, "backfill:")}
+            self._backfill_todo = [a for a in self.watch if a not in done]
+            self._backfill_size = len(self.watch)
+        batch = self._backfill_todo[: self.settings.backfill_per_cycle]
+        for address in batch:
+            if address in self.watch and await self.backfill(address, head):
+                self._backfill_todo.remove(address)
 
-    async def backfill(self, address: str, head: int) -> int:
-        """Page an address's history into the store (no alerts unless configured)."""
+    async def backfill(self, address: str, head: int) -> bool:
+        """Page an address's history into the store (no alerts unless configured).
+
+        Returns False when the node could not give it (it is tried again next cycle)."""
         try:
             history = await self.source.transfers(
                 address, "all", page_size=100, max_pages=self.settings.backfill_max_pages
             )
         except Exception as err:
             log.warning("backfill of %s failed, will retry: %s", address, err)
-            return 0
+            return False
         now = self.clock()
         rows: list[TransferRow] = []
         last_out = None
@@ -507,7 +523,7 @@ class Engine:
             self.store.set_cursor(f"backfill:{address}", head, history[0].hash if history else None)
             self._queue(alerts, stats)
         self._emit(BackfillDone(address, len(rows), now))
-        return len(rows)
+        return True
 
     async def _balance_pass(self, head: int, stats: CycleStats) -> None:
         """Reconcile a few balances per cycle: XEM that left without a transfer we saw."""

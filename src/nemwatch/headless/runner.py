@@ -200,7 +200,7 @@ class Service:
             )
             self.dispatcher = Dispatcher(self.store, sinks, clock=self.engine.clock, network=fresh.network.name.value)
             self.engine.delivery = self.dispatcher
-        self.engine.sync_accounts()
+        self.engine.watch_changed()
         self.config = fresh
         log.info("config reloaded: %d watched addresses, %d sinks", len(watch), len(fresh.alerts.sinks))
 
