@@ -61,10 +61,13 @@ def _kill_loop(cmd: list[str], kills: int, db: Path, rng: random.Random) -> list
 
 
 def _cursor(db: Path) -> int:
+    """The watcher's chain cursor, 0 before it has one (or before its schema exists)."""
     conn = sqlite3.connect(db)
     try:
         row = conn.execute("SELECT height FROM cursors WHERE name = 'chain'").fetchone()
         return row[0] if row else 0
+    except sqlite3.OperationalError:  # the first watcher is still creating the tables
+        return 0
     finally:
         conn.close()
 
