@@ -9,6 +9,7 @@ or rolls back as a whole, then the outbox is flushed once more. SIGHUP re-reads 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
@@ -166,10 +167,8 @@ class Service:
         await self.start_price()
         while not stop.is_set() and self.monitor is not None:
             await self.poll_price()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self.config.price.poll_seconds)
-            except TimeoutError:
-                pass
 
     async def reload(self, path: Path | None) -> None:
         """Re-read the config; apply the watch list, labels and sinks; keep the old one on error."""
@@ -226,11 +225,9 @@ async def run_watch(service: Service, *, once: bool, config_path: Path | None) -
     loop = asyncio.get_running_loop()
     installed: list[int] = []
     for sig, event in ((signal.SIGTERM, stop), (signal.SIGINT, stop), (signal.SIGHUP, hup)):
-        try:
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # no signals off the main thread
             loop.add_signal_handler(sig, event.set)
             installed.append(sig)
-        except (NotImplementedError, RuntimeError):
-            pass
     last: CycleStats | None = None
     pricing: asyncio.Task[None] | None = None
     if once:

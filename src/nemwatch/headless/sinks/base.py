@@ -30,7 +30,7 @@ class RetryableError(DeliveryError):
 
 
 class PermanentError(DeliveryError):
-    pass
+    """The sink refused the alert for good (a 4xx other than 429): dead-letter it, do not retry."""
 
 
 @runtime_checkable

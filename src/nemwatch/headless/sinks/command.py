@@ -12,6 +12,7 @@ failure. Errors quote the hook's redacted command line and the sanitized tail of
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shlex
 import signal
@@ -84,7 +85,5 @@ class CommandSink:
 def _kill_group(proc: asyncio.subprocess.Process) -> None:
     if proc.returncode is not None:
         return
-    try:
+    with contextlib.suppress(ProcessLookupError):  # it ended by itself meanwhile
         os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
