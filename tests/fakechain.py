@@ -51,6 +51,7 @@ class FakeChain:
     balances: dict[str, int] = field(default_factory=dict)
     history: dict[str, list[Transfer]] = field(default_factory=dict)
     reads: list[int] = field(default_factory=list)
+    forgers: dict[str, list[Transfer]] = field(default_factory=dict)  # node -> transfers it invents
 
     def _tag(self, height: int) -> str:
         tag = ""
@@ -92,7 +93,14 @@ class FakeChain:
         self.reads.append(height)
         if height > self.tip:
             raise LookupError(f"block not found in the db '{height}'")
-        return self.block(height)
+        block = self.block(height)
+        node = node or self.nodes[0]  # like a client without a pin: it asks its best node
+        if node in self.forgers:  # a lying node: invented transfers, so the signature fails
+            from dataclasses import replace
+
+            invented = tuple(_at(t, height, block.timestamp) for t in self.forgers[node])
+            return replace(block, transactions=block.transactions + invented, signed=False)
+        return block
 
     async def unconfirmed(self, address: str) -> Sequence[Transaction]:
         return list(self.pool.get(address, []))

@@ -201,3 +201,20 @@ async def test_balance_drop_only_when_transfers_do_not_explain_it(tmp_path: Path
     stats = await engine.cycle()
     (drop,) = [a for a in stats.alerts if a.rule == "balance_drop"]
     assert drop.amount == 5_000_000 and drop.address == HOT
+
+
+async def test_a_block_whose_signature_fails_is_never_believed(tmp_path: Path) -> None:
+    liar, honest = "http://127.0.0.1:1", "http://127.0.0.1:2"
+    chain = FakeChain(tip=5, nodes=(liar, honest))
+    chain.forgers[liar] = [transfer(HOT, THIEF, 999_999, tag="invented")]
+    chain.txs[6] = [transfer(HOT, THIEF, 12)]
+    engine = make(tmp_path, chain)
+    await engine.cycle()
+    chain.tip = 6
+    stats = await engine.cycle()
+    assert [a.amount for a in stats.alerts] == [12]  # the honest node's block, not the invented one
+    chain.forgers[honest] = []  # now every node forges: nothing is believed, the cycle fails
+    chain.tip = 7
+    with pytest.raises(Exception, match="signature"):
+        await engine.cycle()
+    assert engine.store.get_cursor("chain").height == 6  # type: ignore[union-attr]

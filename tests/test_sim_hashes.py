@@ -168,3 +168,29 @@ def test_fees_follow_the_nis1_rules() -> None:
     cosigner = sim_key("fee-test", "cosigner-b", Network.MAINNET)
     wrapped = builder.multisig_transfer(sender, signer, [cosigner], to, timestamp=1, xem=1 * xem)
     assert wrapped.fee == 50_000 + 150_000 + 150_000  # inner + wrapper + one cosignature
+
+
+def test_tampered_block_fails_its_signature() -> None:
+    import copy
+
+    import httpx
+
+    from nemwatch.core.nem import codec
+    from nemwatch.sim.clock import ManualClock
+    from nemwatch.sim.cluster import SimCluster
+    from nemwatch.sim.scenario_toml import load_scenario
+
+    scenario = load_scenario("coincheck-2018")
+    with SimCluster.start(scenario, nodes=1, clock=ManualClock(scenario.start)) as sim:
+        sim.advance(3 * 3600)
+        raw = None
+        for height in range(sim.height, scenario.start_height, -1):
+            raw = httpx.post(f"{sim.urls[0]}/block/at/public", json={"height": height}).json()
+            if any(t.get("type") == 257 for t in raw["transactions"]):
+                break
+    assert raw is not None
+    assert codec.parse_block(raw).signed is True
+    forged = copy.deepcopy(raw)
+    transfer = next(t for t in forged["transactions"] if t.get("type") == 257)
+    transfer["amount"] += 1  # the transaction no longer matches its own signature either
+    assert codec.parse_block(forged).signed is False

@@ -54,6 +54,10 @@ _STAGE_SUFFIX = re.compile(r" \[[^\[\]]*\]$")
 UNCONFIRMED_LIFETIME = timedelta(hours=24, minutes=5)  # NIS deadlines are at most 24 h
 
 
+class ForgedBlockError(RuntimeError):
+    """A node served a block whose harvester signature does not verify."""
+
+
 class ChainSource(Protocol):
     """What the engine reads from the nodes (``core.nem.client.NisClient`` provides it)."""
 
@@ -295,13 +299,22 @@ class Engine:
             height += 1
 
     async def read_block(self, height: int) -> Block:
-        """A block from a node the head quorum found healthy (a lagging node may not have it)."""
+        """A block from a node the head quorum found healthy (a lagging node may not have it),
+        refused when its harvester's signature does not verify (a node inventing blocks)."""
         for node in self._healthy[:2]:
             try:
-                return await self.source.block_at(height, node=node)
+                block = await self.source.block_at(height, node=node)
             except Exception as err:
                 log.info("block %d from %s failed: %s", height, node, err)
-        return await self.source.block_at(height)
+                continue
+            if block.signed is False:
+                log.warning("block %d from %s: the harvester's signature does not verify; ignored", height, node)
+                continue
+            return block
+        block = await self.source.block_at(height)
+        if block.signed is False:
+            raise ForgedBlockError(f"block {height}: the harvester's signature does not verify")
+        return block
 
     def _commit_block(self, block: Block, head: int, stats: CycleStats) -> None:
         now = self.clock()

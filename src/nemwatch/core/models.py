@@ -229,7 +229,12 @@ Transaction = (
 
 @dataclass(frozen=True, slots=True)
 class Block:
-    """A block. ``hash`` is computed locally (NIS does not send it) or None when unknown."""
+    """A block. ``hash`` is computed locally (NIS does not send it) or None when unknown.
+
+    ``signed`` says whether the harvester's signature verifies over the block as parsed (None
+    when a transaction could not be serialized, so it could not be checked): a node can lie
+    about a height, but it cannot sign a block it invented for the harvester it names.
+    """
 
     height: int
     nem_timestamp: int
@@ -242,6 +247,7 @@ class Block:
     type: int
     transactions: tuple[Transaction, ...]
     hash: str | None = None
+    signed: bool | None = None
 
     @property
     def transfers(self) -> tuple[Transfer, ...]:

@@ -528,6 +528,7 @@ def parse_block(obj: Any, height: int | None = None, network: Network = MAINNET)
             signed_forms.append(signed)
     nem_timestamp = j.integer(d, "timeStamp", j.UINT31)
     block_hash = txhash.block_hash(d, network, signed_transactions=signed_forms) if complete else None
+    signed = txhash.verify_block_signature(d, network, signed_transactions=signed_forms) if complete else None
     return Block(
         height=block_height,
         nem_timestamp=nem_timestamp,
@@ -540,4 +541,5 @@ def parse_block(obj: Any, height: int | None = None, network: Network = MAINNET)
         type=j.integer(d, "type", j.INT32),
         transactions=tuple(transactions),
         hash=block_hash,
+        signed=signed,
     )
