@@ -170,3 +170,4 @@ def test_negative_control_loses_alerts(tmp_path: Path) -> None:
     expected, _, _, receiver = _run(tmp_path, 20, naive=True, seed=11)
     lost = expected - _delivered_hashes(receiver)
     assert len(lost) > 0, "the naive cursor-first watcher should have lost alerts"
+    print(f"negative control: {len(lost)} of {len(expected)} alerts lost")
