@@ -485,3 +485,13 @@ def test_config_path_prefers_the_environment(tmp_path: Path, monkeypatch: pytest
     assert paths.config_path() == tmp_path / "xdg-config" / "nemwatch" / "config.toml"
     monkeypatch.setenv(paths.CONFIG_ENV, str(tmp_path / "x.toml"))
     assert paths.config_path() == tmp_path / "x.toml"
+
+
+def test_backfill_and_balance_checks_can_be_turned_off(tmp_path: Path) -> None:
+    from nemwatch.headless.runner import engine_settings
+
+    cfg = load_text(tmp_path, "[network]\nbackfill_pages = 0\nbalance_check_seconds = 0\n")
+    settings = engine_settings(cfg)
+    assert settings.backfill_per_cycle == 0 and settings.balance_checks_per_cycle == 0
+    default = engine_settings(load_text(tmp_path, ""))
+    assert default.backfill_max_pages == 20 and default.balance_check_seconds == 600

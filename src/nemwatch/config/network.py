@@ -46,6 +46,8 @@ class NetworkConfig(BaseModel):
     max_requests_per_second: Seconds = 5.0
     confirmations_settled: Count = 20
     unconfirmed_poll_seconds: Seconds = 5.0
+    backfill_pages: Count = 20
+    balance_check_seconds: Count = 600
 
     @model_validator(mode="before")
     @classmethod

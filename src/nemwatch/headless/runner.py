@@ -70,6 +70,10 @@ def engine_settings(config: Config, **overrides: object) -> EngineSettings:
         unconfirmed_poll_seconds=net.unconfirmed_poll_seconds,
         start_height=net.start_height,
         settle_after=config.alerts.settled_confirmations,
+        backfill_per_cycle=5 if net.backfill_pages else 0,
+        backfill_max_pages=max(1, net.backfill_pages),
+        balance_checks_per_cycle=2 if net.balance_check_seconds else 0,
+        balance_check_seconds=float(net.balance_check_seconds),
         sinks=tuple(build_sink_names(config)),
         min_severity=config.alerts.min_severity,
     )
