@@ -494,3 +494,14 @@ def test_parse_json_refuses_garbage(value: Any) -> None:
 def test_wrong_shapes_raise_only_parse_error(func: Any, value: Any) -> None:
     with pytest.raises(ParseError):
         func(value)
+
+
+def test_unconfirmed_entries_carry_their_signature_check() -> None:
+    (real,) = codec.parse_unconfirmed(load("unconfirmed_nax3.json"))
+    assert real.signature_valid is True
+    forged = copy.deepcopy(load("unconfirmed_nax3.json"))
+    forged["data"][0]["transaction"]["amount"] += 1_000_000  # a node inventing a bigger outflow
+    (fake,) = codec.parse_unconfirmed(forged)
+    assert fake.signature_valid is False
+    # block members and history pages are covered by other checks: not marked
+    assert codec.parse_tx_page(load("incoming_nax3.json"))[0].signature_valid is None

@@ -218,3 +218,15 @@ async def test_a_block_whose_signature_fails_is_never_believed(tmp_path: Path) -
     with pytest.raises(Exception, match="signature"):
         await engine.cycle()
     assert engine.store.get_cursor("chain").height == 6  # type: ignore[union-attr]
+
+
+async def test_an_unconfirmed_entry_that_fails_its_signature_is_ignored(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    chain = FakeChain(tip=3)
+    engine = make(tmp_path, chain, {HOT: WatchRule(label="hot", urgent=True)}, unconfirmed_poll_seconds=0)
+    await engine.cycle()
+    chain.pool[HOT] = [replace(transfer(HOT, THIEF, 5), signature_valid=False)]
+    assert (await engine.cycle()).alerts == []
+    chain.pool[HOT] = [replace(transfer(HOT, THIEF, 6), signature_valid=True)]
+    assert [a.stage for a in (await engine.cycle()).alerts] == [Stage.UNCONFIRMED]

@@ -420,6 +420,9 @@ class Engine:
             for tx in pool:
                 if not self.watch.involves(tx):
                     continue
+                if tx.signature_valid is False:
+                    log.warning("unconfirmed %s from a node does not verify against its signer; ignored", tx.hash)
+                    continue
                 stored = self.store.get_transfer(tx.identity)
                 if stored is not None and stored.status is not TransferStatus.UNCONFIRMED:
                     continue

@@ -124,6 +124,9 @@ class TxBase:
     deadline: int
     version: int
     signature: str | None
+    # For unconfirmed transactions, which come from one node alone: does the signer's own
+    # signature verify? (None: not checked, as for block members, covered by the block's.)
+    signature_valid: bool | None = None
 
     @property
     def multisig(self) -> bool:

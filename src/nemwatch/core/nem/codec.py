@@ -494,6 +494,9 @@ def parse_unconfirmed(obj: Any, network: Network = MAINNET) -> tuple[Transaction
         transaction, _ = _build(tx, network, None, None, None, None)
         if transaction.inner_hash is None and given_inner is not None and tx.get("type") == TYPE_MULTISIG:
             transaction = replace(transaction, inner_hash=given_inner)
+        if not isinstance(transaction, UnknownTx):
+            # a node can invent a pool entry, but not sign it with someone else's key
+            transaction = replace(transaction, signature_valid=txhash.verify_signature(tx, network))
         out.append(transaction)
     return tuple(out)
 
