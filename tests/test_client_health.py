@@ -103,10 +103,10 @@ async def test_rate_limit_holds_for_concurrent_calls_in_real_time() -> None:
         healthy(node, height=1)
         started = time.monotonic()
         await asyncio.gather(*(client.chain_height() for _ in range(24)))
+        # the bucket cannot be outrun, however the machine schedules: a lower bound only (the
+        # per-window count is checked on fake time above; arrival times on a busy machine bunch)
         assert time.monotonic() - started >= (24 - 2) / 20.0
-        times = sorted(h.at for h in node.hits())
-        # one extra request of slack for network jitter at a window's edge
-        assert max(sum(1 for x in times if s <= x < s + 1.0) for s in times) <= 20 + 2 + 1
+        assert len(node.hits()) == 24
 
 
 async def test_rate_limits_are_per_node() -> None:
