@@ -63,7 +63,7 @@ def command(scenario_name: str, speed: float | None, port: int, nodes: int, host
     try:
         _banner(cluster, frozen, speed or scenario.speed)
         while not stop.wait(0.5):
-            pass
+            continue  # short waits keep the main thread ready for SIGINT/SIGTERM
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
