@@ -1,0 +1,1 @@
+"""Taint tracking: pure, I/O-free models of how stolen XEM spreads (see ``propagate``)."""
