@@ -9,11 +9,13 @@ from nemwatch.core.alert import Alert
 from nemwatch.core.store.accounts import AccountTables
 from nemwatch.core.store.base import DEFAULT_BUSY_TIMEOUT_MS
 from nemwatch.core.store.chain import ChainTables
+from nemwatch.core.store.mosaics import MosaicTables
 from nemwatch.core.store.outbox import AlertTables
+from nemwatch.core.store.reads import ReadTables
 from nemwatch.core.store.rows import BlockRow, Cursor, TransferRow
 
 
-class Store(ChainTables, AlertTables, AccountTables):
+class Store(ChainTables, AlertTables, AccountTables, ReadTables, MosaicTables):
     """The state database. Every method is short and synchronous; writes outside a
     ``transaction()`` block are each atomic on their own."""
 
