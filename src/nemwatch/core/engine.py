@@ -31,6 +31,7 @@ from typing import Any, Protocol
 
 from nemwatch.core import rules
 from nemwatch.core.alert import Alert, Severity, Stage, make_alert_id
+from nemwatch.core.eventbus import EventBus
 from nemwatch.core.events import (
     AlertRaised,
     BackfillDone,
@@ -39,6 +40,7 @@ from nemwatch.core.events import (
     Event,
     HeadUpdated,
     RollbackHandled,
+    WatchListChanged,
 )
 from nemwatch.core.follow import DeepRollbackError, RecentChain, find_ancestor
 from nemwatch.core.head import HeadDecision, HeadTracker, NodeState
@@ -123,6 +125,7 @@ class Engine:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         delivery: Delivery | None = None,
         price: PriceLookup | None = None,
+        bus: EventBus | None = None,
     ) -> None:
         self.source = source
         self.store = store
@@ -135,7 +138,8 @@ class Engine:
         self.heads = HeadTracker()
         self.chain = RecentChain()
         self.chain.load_rows(store.recent_blocks())
-        self._listeners: list[Callable[[Event], None]] = []
+        self.bus = bus or EventBus(clock=clock)
+        self._watched = frozenset(watch)
         self._pending: list[Event] = []
         self._depth = 0
         self._last_unconfirmed: datetime | None = None
@@ -162,15 +166,13 @@ class Engine:
             settings=rules.RuleSettings(network=self.network, settle_after=self.settings.settle_after),
         )
 
-    def subscribe(self, listener: Callable[[Event], None]) -> None:
-        self._listeners.append(listener)
+    def subscribe(self, listener: Callable[[Event], None]) -> Callable[[], None]:
+        """Call ``listener`` synchronously for every event; returns its remover.
+        Async faces use ``engine.bus.subscribe()`` instead."""
+        return self.bus.add_listener(listener)
 
     def _emit(self, event: Event) -> None:
-        for listener in self._listeners:
-            try:
-                listener(event)
-            except Exception:  # a face's bug must not stop the watcher
-                log.exception("event listener failed")
+        self.bus.publish(event)  # never raises: a face's bug must not stop the watcher
 
     @contextmanager
     def _tx(self) -> Iterator[None]:
@@ -205,6 +207,11 @@ class Engine:
         self._backfill_todo = None
         self._balance_queue = []
         self.sync_accounts()
+        # emitted on every call: labels and rules may have changed even when the addresses did not
+        current, before = frozenset(self.watch), self._watched
+        self._watched = current
+        added, removed = tuple(sorted(current - before)), tuple(sorted(before - current))
+        self._emit(WatchListChanged(added, removed, len(current), self.clock()))
 
     def _restore_node_episodes(self) -> None:
         for cursor in cursors_with_prefix(self.store, "node:"):
@@ -332,7 +339,9 @@ class Engine:
         self._chain_time = block.timestamp
         stats.blocks += 1
         stats.cursor = block.height
-        self._emit(BlockProcessed(block.height, len(matched), len(block.transactions), block.timestamp, now))
+        self._emit(
+            BlockProcessed(block.height, len(matched), len(block.transactions), block.timestamp, now, tuple(matched))
+        )
 
     def _match(
         self, matched: Sequence[Transaction], head: int, now: datetime

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from nemwatch.core.alert import Alert
 from nemwatch.core.head import NodeVerdict
+from nemwatch.core.models import PriceTick, Transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +26,7 @@ class BlockProcessed:
     transactions: int
     block_time: datetime
     at: datetime
+    transfers: tuple[Transaction, ...] = ()  # the matched transactions themselves, in block order
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,4 +56,58 @@ class CycleFailed:
     at: datetime
 
 
-Event = HeadUpdated | BlockProcessed | AlertRaised | RollbackHandled | BackfillDone | CycleFailed
+@dataclass(frozen=True, slots=True)
+class PriceTicked:
+    """One price poll: the tick it got (None when every provider failed) and how fresh the
+    current price is."""
+
+    tick: PriceTick | None
+    current: PriceTick | None
+    stale: bool
+    vwap_24h: Decimal | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WatchListChanged:
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    watched: int  # size of the watch set after the change
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryOutcome:
+    """What happened to one alert on one sink: ``delivered``, ``retry`` (another attempt at
+    ``next_attempt_at``) or ``dead``. ``error`` is already scrubbed of the sink's secrets."""
+
+    alert_id: str
+    sink: str
+    outcome: str
+    error: str | None
+    next_attempt_at: datetime | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EventsDropped:
+    """A subscriber fell behind: this many events (and alerts) were dropped from its queue
+    since the previous item it read. Alerts stay in the store: re-read the alert log."""
+
+    events: int
+    alerts: int
+    at: datetime
+
+
+Event = (
+    HeadUpdated
+    | BlockProcessed
+    | AlertRaised
+    | RollbackHandled
+    | BackfillDone
+    | CycleFailed
+    | PriceTicked
+    | WatchListChanged
+    | DeliveryOutcome
+    | EventsDropped
+)

@@ -14,7 +14,8 @@ by side; for each row:
   transaction a "delivery broken" alert (rule ``delivery``, critical) is queued for every
   other sink. A broken delivery of a "delivery broken" alert is only logged (no cascade).
 
-Every error text stored or logged is scrubbed of the sink's secrets.
+Every error text stored or logged is scrubbed of the sink's secrets. Each outcome is also
+handed to ``on_event`` (e.g. ``EventBus.publish``) as a core ``DeliveryOutcome`` event.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from nemwatch.core.events import DeliveryOutcome
 from nemwatch.core.rules import DELIVERY, delivery_alert
 from nemwatch.core.store import Delivery, Store
 from nemwatch.headless.logscrub import protect
@@ -71,8 +73,10 @@ class Dispatcher:
         network: str = "mainnet",
         rng: random.Random | None = None,
         batch: int = 200,
+        on_event: Callable[[DeliveryOutcome], None] | None = None,
     ) -> None:
         self._store = store
+        self.on_event = on_event
         self._sinks = dict(sinks)
         self._clock = clock
         self._sleep = sleep
@@ -174,9 +178,11 @@ class Dispatcher:
             except Exception as exc:  # a sink bug must not stop the others
                 self._retry(row, f"{name}: {describe(exc, sink.secrets)}", None, stats)
             else:
-                self._store.mark_delivered(row.alert_id, name, self._clock())
+                at = self._clock()
+                self._store.mark_delivered(row.alert_id, name, at)
                 self._backoff_until.pop(name, None)
                 stats.delivered += 1
+                self._publish(row, "delivered", None, None, at)
         return stats
 
     def _retry(self, row: Delivery, error: str, retry_after: float | None, stats: DeliveryStats) -> None:
@@ -190,6 +196,7 @@ class Dispatcher:
         self._store.mark_failed(row.alert_id, row.sink, error, next_at)
         self._backoff_until[row.sink] = next_at
         stats.retried += 1
+        self._publish(row, "retry", error, next_at, at)
         log.warning(
             "alert %s to %s failed (attempt %d): %s; next attempt in %.1f s",
             row.alert_id, row.sink, failures, error, delay,
@@ -204,4 +211,13 @@ class Dispatcher:
                 broken = delivery_alert(row.alert, row.sink, error, network=self._network, now=at)
                 stats.raised += len(self._store.add_alerts([broken], others))
         stats.dead += 1
+        self._publish(row, "dead", error, None, at)
         log.error("alert %s to %s dead-lettered: %s", row.alert_id, row.sink, error)
+
+    def _publish(self, row: Delivery, outcome: str, error: str | None, next_at: datetime | None, at: datetime) -> None:
+        if self.on_event is None:
+            return
+        try:
+            self.on_event(DeliveryOutcome(row.alert_id, row.sink, outcome, error, next_at, at))
+        except Exception:  # a face's bug must not stop delivery
+            log.exception("delivery event hook failed")

@@ -21,6 +21,7 @@ from typing import TextIO
 
 from nemwatch.config import Config, ConfigError, load_config
 from nemwatch.core.engine import CycleStats, Engine, EngineSettings
+from nemwatch.core.eventbus import EventBus
 from nemwatch.core.nem.client import NisClient
 from nemwatch.core.price.monitor import PriceMonitor
 from nemwatch.core.price.store import PriceStore
@@ -126,7 +127,8 @@ class Service:
         sinks = build_sinks(
             config.alerts.sinks, store=store, journal_path=config.journal_path(), clock=clock, stdout=stdout
         )
-        dispatcher = Dispatcher(store, sinks, clock=clock, network=config.network.name.value)
+        bus = EventBus(clock=clock)  # the faces' event stream: chain, alerts, prices, deliveries
+        dispatcher = Dispatcher(store, sinks, clock=clock, network=config.network.name.value, on_event=bus.publish)
         client = client or make_client(config)
         engine = Engine(
             source=client,
@@ -135,6 +137,7 @@ class Service:
             settings=engine_settings(config, **settings),
             clock=clock,
             delivery=dispatcher,
+            bus=bus,
         )
         service = cls(config, store, client, dispatcher, engine)
         if price and config.price.sources:
@@ -142,6 +145,7 @@ class Service:
             service.monitor = PriceMonitor.from_config(
                 config.price, network=config.network.name.value, store=service.price_store, clock=clock
             )
+            service.monitor.publish = bus.publish
             engine.price = service.monitor.feed.price_for_alert
         return service
 
@@ -201,7 +205,10 @@ class Service:
             sinks = build_sinks(
                 fresh.alerts.sinks, store=self.store, journal_path=fresh.journal_path(), clock=self.engine.clock
             )
-            self.dispatcher = Dispatcher(self.store, sinks, clock=self.engine.clock, network=fresh.network.name.value)
+            self.dispatcher = Dispatcher(
+                self.store, sinks, clock=self.engine.clock, network=fresh.network.name.value,
+                on_event=self.engine.bus.publish,
+            )
             self.engine.delivery = self.dispatcher
         self.engine.watch_changed()
         self.config = fresh
@@ -219,6 +226,7 @@ class Service:
             await self.monitor.feed.aclose()
         if self.price_store is not None:
             self.price_store.close()
+        self.engine.bus.close()  # subscribed faces read what is queued, then their streams end
         self.store.close()
 
 

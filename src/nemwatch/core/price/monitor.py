@@ -6,18 +6,20 @@ have data at once) and primes the rules from what is stored; ``poll()`` runs one
 extends the candle history once per candle, so the rolling VWAP always has a covered basis.
 Pass ``feed.price_for_alert`` to the engine as its price lookup so every alert line carries
 ``amount_jpy`` (null when no fresh price), and hand ``PriceCycle.alerts`` to
-``Engine.raise_alerts``.
+``Engine.raise_alerts``. Set ``publish`` (e.g. ``engine.bus.publish``) and every poll is
+published as a ``PriceTicked`` event for the faces.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from nemwatch.core.alert import Alert
+from nemwatch.core.events import PriceTicked
 from nemwatch.core.models import PriceTick
 from nemwatch.core.price.base import Capability, Listing
 from nemwatch.core.price.feed import HistoryFill, PriceFeed, TradePoll
@@ -55,8 +57,10 @@ class PriceMonitor:
         *,
         retention: Retention | None = None,
         history: timedelta = timedelta(hours=24),
+        publish: Callable[[PriceTicked], None] | None = None,
     ) -> None:
         self.feed = feed
+        self.publish = publish
         self.rules = rules or PriceRules([], stale_after=feed.stale_after)
         self.retention = retention
         self.history = history
@@ -139,4 +143,8 @@ class PriceMonitor:
             now=now, tick=self.feed.current, vwaps=vwaps, all_down=tick is None and status.all_down
         )
         alerts = tuple(self.rules.evaluate(observation))
-        return PriceCycle(now, tick, status, trades, results[1440], alerts)
+        cycle = PriceCycle(now, tick, status, trades, results[1440], alerts)
+        if self.publish is not None:
+            day = results[1440]
+            self.publish(PriceTicked(tick, self.feed.current, status.stale, day.vwap if day else None, now))
+        return cycle
