@@ -466,8 +466,9 @@ def block_hash(
     ``block_signing_bytes``. No published block hash exists to test against, so consumers must
     calibrate it on a live chain (hash(block h) == block(h+1).prevBlockHash) and fall back to
     other checks when it does not match. ``verify_block_signature`` checks the same bytes
-    against the harvester's signature, which needs only one block; it was checked to hold on
-    real mainnet blocks (heights 10000 and 1989616, the latter holding v1 and v2 transfers).
+    against the harvester's signature, which needs only one block; it holds on the real
+    mainnet blocks in tests/fixtures/nis/mainnet (heights 10000, 394311, 1989616 with v1 and
+    v2 transfers, and 3943119), which tests/test_mainnet_blocks.py pins.
     """
     return keccak256(block_signing_bytes(block, network, signed_transactions=signed_transactions)).hex()
 
