@@ -16,6 +16,8 @@ NAX3_DASHED_LOWER = "nax3ep-4ekuml-h4t3n7-gjstqd-g2amuk-5t26p5-ea2m"
 
 
 async def test_node_endpoints_return_typed_models() -> None:
+    # block_42804.json is a shape sample (its signature does not verify); real blocks are in
+    # fixtures/nis/mainnet and go through the client in tests/test_mainnet_blocks.py
     t = FakeTime()
     async with running(1, t.clock) as (node,), client_for(node, clock=t.clock, sleep=t.sleep) as client:
         healthy(node, height=42799)

@@ -235,6 +235,8 @@ def test_unconfirmed_multisig_inner_hash() -> None:
 
 
 def test_block_sample_and_height_check() -> None:
+    # block_42804.json is the NIS documentation sample: the shape only, its harvester signature
+    # does not verify (real blocks: fixtures/nis/mainnet, tests/test_mainnet_blocks.py)
     block = codec.parse_block(load("block_42804.json"), height=42804)
     assert isinstance(block, Block)
     assert (block.height, block.nem_timestamp, block.type, block.version) == (42804, 9232968, 1, 0x68000001)

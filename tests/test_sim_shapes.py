@@ -42,7 +42,7 @@ def test_node_endpoints_match_real_samples(sim: SimCluster, http: httpx.Client) 
 def test_blocks_have_the_nis_block_shape(sim: SimCluster, http: httpx.Client) -> None:
     sim.advance(600)
     url = sim.urls[0]
-    real = load("block_42804.json")
+    real = load("block_42804.json")  # the documentation sample: right shape, signature does not verify
     last = get(http, url, "/chain/last-block")
     assert keys(last) == keys(real) and last["height"] == sim.height == START_HEIGHT + 10
     assert last["type"] == 1 and last["version"] == 0x68000001
