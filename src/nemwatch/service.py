@@ -1,0 +1,227 @@
+"""The shared wiring of a watcher: a config becomes the store, node client, engine, event bus,
+delivery and price monitor that every face drives (``nemwatch watch`` headless, the dashboard).
+
+Built once here so the faces cannot drift apart: an alert raised in one face and not the other
+would be a bug by construction. No Textual, no terminal: the faces add those.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from nemwatch.config import Config, ConfigError, load_config
+from nemwatch.core.engine import Engine, EngineSettings
+from nemwatch.core.eventbus import EventBus
+from nemwatch.core.nem.client import NisClient
+from nemwatch.core.price.monitor import PriceMonitor
+from nemwatch.core.price.store import PriceStore
+from nemwatch.core.rules import WatchRule
+from nemwatch.core.store import Store
+from nemwatch.core.watchset import WatchSet
+from nemwatch.headless.delivery import Dispatcher
+from nemwatch.headless.logscrub import protect
+from nemwatch.headless.sinks import build_sinks
+from nemwatch.redact import sink_secrets
+
+log = logging.getLogger("nemwatch.headless")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def build_watchset(config: Config) -> WatchSet:
+    """The watch set a config describes: ``[[watch]]`` entries, labels and taint sources' names."""
+    ws = WatchSet()
+    for label in config.labels:
+        ws.labels[label.address] = (label.name, label.kind)
+    for source in config.taint.sources:
+        ws.labels.setdefault(source.address, (source.label or "taint source", "thief"))
+    for w in config.watches:
+        ws.add(
+            w.address,
+            WatchRule(
+                label=w.label or None,
+                urgent=w.urgent,
+                alert_outflow_xem=w.alert_outflow_micro,
+                alert_inflow=w.alert_inflow,
+                inflow_min=w.inflow_min_micro,
+                dormant_days=w.dormant_days,
+            ),
+            backfill_alerts=w.backfill_alerts,
+        )
+    return ws
+
+
+def engine_settings(config: Config, **overrides: object) -> EngineSettings:
+    net = config.network
+    settings = EngineSettings(
+        network=net.name,
+        poll_seconds=net.poll_seconds,
+        unconfirmed_poll_seconds=net.unconfirmed_poll_seconds,
+        start_height=net.start_height,
+        settle_after=config.alerts.settled_confirmations,
+        backfill_per_cycle=5 if net.backfill_pages else 0,
+        backfill_max_pages=max(1, net.backfill_pages),
+        balance_checks_per_cycle=2 if net.balance_check_seconds else 0,
+        balance_check_seconds=float(net.balance_check_seconds),
+        sinks=tuple(build_sink_names(config)),
+        min_severity=config.alerts.min_severity,
+    )
+    return replace(settings, **overrides)  # type: ignore[arg-type]
+
+
+def build_sink_names(config: Config) -> list[str]:
+    from nemwatch.headless.sinks import sink_names
+
+    return list(sink_names(config.alerts.sinks).values())
+
+
+def make_client(config: Config) -> NisClient:
+    net = config.network
+    return NisClient(
+        net.nodes,
+        net.name,
+        timeout=net.request_timeout_seconds,
+        max_rps_per_node=net.max_requests_per_second,
+    )
+
+
+@dataclass
+class Service:
+    """Everything a running watcher holds; built from a config, rebuilt on SIGHUP."""
+
+    config: Config
+    store: Store
+    client: NisClient
+    dispatcher: Dispatcher
+    engine: Engine
+    monitor: PriceMonitor | None = None
+    price_store: PriceStore | None = None
+    undelivered: int = 0  # outbox rows still pending when the service closed
+
+    @classmethod
+    def build(
+        cls,
+        config: Config,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        stdout: TextIO | None = None,
+        client: NisClient | None = None,
+        price: bool = True,
+        **settings: object,
+    ) -> Service:
+        for spec in config.alerts.sinks:
+            protect(sink_secrets(spec))
+        store = Store.open(config.db_path())
+        sinks = build_sinks(
+            config.alerts.sinks, store=store, journal_path=config.journal_path(), clock=clock, stdout=stdout
+        )
+        bus = EventBus(clock=clock)  # the faces' event stream: chain, alerts, prices, deliveries
+        dispatcher = Dispatcher(store, sinks, clock=clock, network=config.network.name.value, on_event=bus.publish)
+        client = client or make_client(config)
+        engine = Engine(
+            source=client,
+            store=store,
+            watch=build_watchset(config),
+            settings=engine_settings(config, **settings),
+            clock=clock,
+            delivery=dispatcher,
+            bus=bus,
+        )
+        service = cls(config, store, client, dispatcher, engine)
+        if price and config.price.sources:
+            service.price_store = PriceStore(config.db_path())
+            service.monitor = PriceMonitor.from_config(
+                config.price, network=config.network.name.value, store=service.price_store, clock=clock
+            )
+            service.monitor.publish = bus.publish
+            engine.price = service.monitor.feed.price_for_alert
+        return service
+
+    async def start_price(self) -> None:
+        """Check the price sources and fill the chart history; a failure leaves alerts without JPY."""
+        if self.monitor is None:
+            return
+        try:
+            report = await self.monitor.start()
+            log.info("price: history from %s", report.history.source or "no source (history empty)")
+        except Exception as err:
+            log.warning("price start failed, going on without history: %s", err)
+
+    async def poll_price(self) -> None:
+        """One price cycle; its alerts (thresholds, moves, staleness) join the outbox."""
+        if self.monitor is None:
+            return
+        try:
+            cycle = await self.monitor.poll()
+        except Exception as err:
+            log.warning("price poll failed: %s", err)
+            return
+        if cycle.alerts:
+            await self.engine.raise_alerts(list(cycle.alerts))
+
+    async def price_loop(self, stop: asyncio.Event) -> None:
+        await self.start_price()
+        while not stop.is_set() and self.monitor is not None:
+            await self.poll_price()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.config.price.poll_seconds)
+
+    async def reload(self, path: Path | None) -> None:
+        """Re-read the config; apply the watch list, labels and sinks; keep the old one on error."""
+        try:
+            fresh = load_config(path)
+        except ConfigError as err:
+            log.error("reload refused, keeping the running config: %s", err)
+            return
+        for spec in fresh.alerts.sinks:
+            protect(sink_secrets(spec))
+        watch = build_watchset(fresh)
+        self.engine.watch.rules.clear()
+        self.engine.watch.rules.update(watch.rules)
+        self.engine.watch.labels.clear()
+        self.engine.watch.labels.update(watch.labels)
+        self.engine.watch.backfill_alerts.clear()
+        self.engine.watch.backfill_alerts.update(watch.backfill_alerts)
+        self.engine.settings = replace(
+            self.engine.settings,
+            sinks=tuple(build_sink_names(fresh)),
+            min_severity=fresh.alerts.min_severity,
+            poll_seconds=fresh.network.poll_seconds,
+        )
+        if fresh.alerts.sinks != self.config.alerts.sinks:
+            await self.dispatcher.aclose()
+            sinks = build_sinks(
+                fresh.alerts.sinks, store=self.store, journal_path=fresh.journal_path(), clock=self.engine.clock
+            )
+            self.dispatcher = Dispatcher(
+                self.store, sinks, clock=self.engine.clock, network=fresh.network.name.value,
+                on_event=self.engine.bus.publish,
+            )
+            self.engine.delivery = self.dispatcher
+        self.engine.watch_changed()
+        self.config = fresh
+        log.info("config reloaded: %d watched addresses, %d sinks", len(watch), len(fresh.alerts.sinks))
+
+    async def close(self) -> None:
+        try:
+            await self.dispatcher.deliver_pending()
+        except Exception:
+            log.exception("final delivery failed; undelivered alerts stay in the outbox")
+        self.undelivered = self.store.outbox_counts().get("pending", 0)
+        await self.dispatcher.aclose()
+        await self.client.aclose()
+        if self.monitor is not None:
+            await self.monitor.feed.aclose()
+        if self.price_store is not None:
+            self.price_store.close()
+        self.engine.bus.close()  # subscribed faces read what is queued, then their streams end
+        self.store.close()
