@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "demo": "nemwatch.commands.demo:demo",
     "check": "nemwatch.commands.watch:check",
     "sim": "nemwatch.commands.sim:command",
+    "labels": "nemwatch.commands.labels:labels",
 }
 
 

@@ -5,24 +5,51 @@ Amounts are written in XEM and held in micro-XEM (``*_micro`` attributes).
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, StrictInt, field_validator
+from pydantic import BaseModel, BeforeValidator, Field, StrictInt, field_validator
 
 from nemwatch.config.fields import (
     MODEL_CONFIG,
     Address,
     AwareDatetime,
+    DecimalNumber,
     Flag,
     MicroXem,
     MosaicId,
     PositiveInt,
     Text,
     reject_repeats,
+    type_name,
 )
 from nemwatch.core.models import MICRO_XEM
 
 LabelKind = Literal["exchange", "relay", "thief", "victim", "service", "bystander", "other"]
+
+
+def _source_url(value: Any) -> str:
+    """Where a label comes from: an http(s) URL (a query is allowed; no user or password)."""
+    if not isinstance(value, str):
+        raise ValueError(f"expected a source URL string, got {type_name(value)}")
+    text = value.strip()
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        raise ValueError("source is not a valid URL") from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError("source must be an http:// or https:// URL")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("source must not contain a user name or password")
+    if len(text) > 500 or any(c.isspace() or not c.isprintable() for c in text):
+        raise ValueError("source must be one URL of at most 500 printable characters, no spaces")
+    return text
+
+
+SourceUrl = Annotated[str, BeforeValidator(_source_url)]
+"""Where a ``[[label]]`` comes from (an exchange's deposit page, a report)."""
+
 TaintModel = Literal["poison", "haircut", "fifo"]
 
 KNOWN_MARKERS: tuple[str, ...] = (
@@ -55,6 +82,7 @@ class LabelConfig(BaseModel):
     address: Address
     name: Annotated[Text, Field(min_length=1)]
     kind: LabelKind = "other"
+    source: SourceUrl | None = None
 
 
 class TaintSource(BaseModel):
@@ -74,7 +102,9 @@ class TaintConfig(BaseModel):
     model_config = MODEL_CONFIG
 
     min_micro: MicroXem = Field(1000 * MICRO_XEM, alias="min_xem")
+    min_percent: Annotated[DecimalNumber, Field(ge=0, le=100)] = Decimal(1)
     max_hops: Annotated[StrictInt, Field(ge=1, le=1000)] = 12
+    ignore: tuple[Address, ...] = ()
     model: TaintModel = "fifo"
     markers: tuple[MosaicId, ...] = ()
     sources: tuple[TaintSource, ...] = Field((), alias="source")
@@ -84,6 +114,12 @@ class TaintConfig(BaseModel):
     def _markers_distinct(cls, markers: tuple[str, ...]) -> tuple[str, ...]:
         reject_repeats(markers, lambda m: m, "same marker as markers[{}]")
         return markers
+
+    @field_validator("ignore")
+    @classmethod
+    def _ignore_distinct(cls, ignore: tuple[str, ...]) -> tuple[str, ...]:
+        reject_repeats(ignore, lambda a: a, "same address as ignore[{}]")
+        return ignore
 
     @field_validator("sources")
     @classmethod
