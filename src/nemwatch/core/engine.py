@@ -340,7 +340,7 @@ class Engine:
         stats.blocks += 1
         stats.cursor = block.height
         self._emit(
-            BlockProcessed(block.height, len(matched), len(block.transactions), block.timestamp, now, tuple(matched))
+            BlockProcessed(block.height, len(matched), len(block.transactions), block.timestamp, now, tuple(matched), tuple(rows))
         )
 
     def _match(

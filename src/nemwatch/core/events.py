@@ -9,6 +9,7 @@ from decimal import Decimal
 from nemwatch.core.alert import Alert
 from nemwatch.core.head import NodeVerdict
 from nemwatch.core.models import PriceTick, Transaction
+from nemwatch.core.store.rows import TransferRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +28,9 @@ class BlockProcessed:
     block_time: datetime
     at: datetime
     transfers: tuple[Transaction, ...] = ()  # the matched transactions themselves, in block order
+    # the rows the block stored (sanitized text): the same whether the event comes from a running
+    # engine or from tailing its store read-only (``core.store.tail``), which has no parsed transactions
+    rows: tuple[TransferRow, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -91,6 +91,18 @@ class PriceStore:
         self.db.execute("PRAGMA busy_timeout=30000")
         migrate(self.db, COMPONENT, MIGRATIONS)
 
+    @classmethod
+    def open_readonly(cls, path: str | Path) -> PriceStore:
+        """The price tables of an existing database, read-only (``nemwatch --attach``): no
+        migration; ``SchemaError`` when the price schema is missing, older or newer."""
+        from nemwatch.core.store.readonly import connect_readonly
+
+        store = cls.__new__(cls)
+        store.path = Path(path)
+        store.db, _ = connect_readonly(store.path, component=COMPONENT, expected=len(MIGRATIONS), busy_timeout_ms=30000)
+        store.db.row_factory = None  # this store reads plain tuples
+        return store
+
     # -- plumbing ------------------------------------------------------------------------
     def _tx(self) -> _Tx:
         return _Tx(self.db)

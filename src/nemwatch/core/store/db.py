@@ -11,6 +11,7 @@ from nemwatch.core.store.base import DEFAULT_BUSY_TIMEOUT_MS
 from nemwatch.core.store.chain import ChainTables
 from nemwatch.core.store.mosaics import MosaicTables
 from nemwatch.core.store.outbox import AlertTables
+from nemwatch.core.store.readonly import connect_readonly
 from nemwatch.core.store.reads import ReadTables
 from nemwatch.core.store.rows import BlockRow, Cursor, TransferRow
 
@@ -18,6 +19,8 @@ from nemwatch.core.store.rows import BlockRow, Cursor, TransferRow
 class Store(ChainTables, AlertTables, AccountTables, ReadTables, MosaicTables):
     """The state database. Every method is short and synchronous; writes outside a
     ``transaction()`` block are each atomic on their own."""
+
+    read_only = False  # True when opened with ``open_readonly``: every write raises
 
     @classmethod
     def open(
@@ -33,6 +36,20 @@ class Store(ChainTables, AlertTables, AccountTables, ReadTables, MosaicTables):
         store = cls(conn, db_path)
         if block_window is not None:
             store.block_window = block_window
+        return store
+
+    @classmethod
+    def open_readonly(cls, path: str | os.PathLike[str], *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> Store:
+        """Open an existing database read-only, e.g. one a running ``nemwatch watch`` writes.
+
+        No migration and no file is created; a missing file raises ``StoreError``, a schema
+        older or newer than this version ``SchemaError`` (see ``core.store.readonly``).
+        """
+        from nemwatch.core.store.schema import COMPONENT, CORE_VERSION
+
+        conn, db_path = connect_readonly(path, component=COMPONENT, expected=CORE_VERSION, busy_timeout_ms=busy_timeout_ms)
+        store = cls(conn, db_path)
+        store.read_only = True
         return store
 
     def commit_block(
