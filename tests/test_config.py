@@ -280,6 +280,8 @@ BAD = [
     ("price_alert", '[[price.alert]]\nkind = "above"\n', "price.alert[0].value", "need a value"),
     ("label_kind", f'[[label]]\naddress = "{HOT}"\nname = "x"\nkind = "bank"\n', "label[0].kind",
      "'exchange'"),
+    ("label_source", f'[[label]]\naddress = "{HOT}"\nname = "x"\nsource = "ftp://example.org/x"\n',
+     "label[0].source", "http:// or https://"),
     ("missing", "[[watch]]\nlabel = 'x'\n", "watch[0].address", "required"),
     ("toml_syntax", "[network\nname = 1\n", "line 1, column 9", "TOML syntax error"),
     ("toml_value", "[network]\npoll_seconds = \n", "line 2, column 16", "TOML syntax error"),
