@@ -37,6 +37,11 @@ def _v1_database(path: Path) -> Alert:
         (multisig.alert_id, to_db_time(T0)),
     )
     conn.execute("INSERT INTO cursors (name, height, hash) VALUES ('chain', 1500000, 'abc')")
+    conn.execute(
+        "INSERT INTO transfers (identity, hash, height, sender, recipient, xem, fee, tx_time, status, first_seen) "
+        "VALUES ('t1', 't1', 1499999, 'NSENDER', 'NRECIPIENT', 5, 1, ?, 'confirmed', ?)",
+        (to_db_time(T0), to_db_time(T0)),
+    )
     conn.close()
     return multisig
 
@@ -45,7 +50,7 @@ def test_upgrade_from_v1_to_current(tmp_path: Path) -> None:
     path = tmp_path / "nemwatch.sqlite3"
     old = _v1_database(path)
     store = Store.open(path)
-    assert store.schema_version() == CORE_VERSION == 3
+    assert store.schema_version() == CORE_VERSION == 4
     # v2 backfilled the identity column from the stored JSON
     assert store.alerts_for_identity("inner") == [old]
     assert store.get_cursor("chain").height == 1_500_000
@@ -54,6 +59,10 @@ def test_upgrade_from_v1_to_current(tmp_path: Path) -> None:
     # v3 added the journal bookkeeping
     store.journal_record(old.alert_id, 10, T0)
     assert store.journal_has(old.alert_id)
+    # v4: movements carry a kind (old rows are transfers), levies and a detail; mosaic definitions
+    [moved] = store.transfers_of("NSENDER")
+    assert (moved.kind, moved.levies, moved.detail, moved.levy_xem) == ("transfer", (), (), 0)
+    assert store.mosaic_definitions() == []
     assert store.integrity_check() == "ok"
     store.close()
 

@@ -124,8 +124,9 @@ class TxBase:
     deadline: int
     version: int
     signature: str | None
-    # For unconfirmed transactions, which come from one node alone: does the signer's own
-    # signature verify? (None: not checked, as for block members, covered by the block's.)
+    # Does the signer's own signature verify (for multisig: the wrapper's and every
+    # cosignature)? Set for unconfirmed entries by the codec and for the block members that
+    # match the watch set by ``core.nem.verify.check``; None: not checked (or not checkable).
     signature_valid: bool | None = None
 
     @property
@@ -196,6 +197,17 @@ class MosaicLevy:
 @dataclass(frozen=True, slots=True)
 class MosaicDefinitionTx(TxBase):
     creator: str = ""
+@dataclass(frozen=True, slots=True)
+class LevyCharge:
+    """A mosaic levy one transfer pays: ``quantity`` of ``mosaic_id`` (smallest units; micro-XEM
+    for ``nem:xem``) from the sender to ``recipient``, on top of what the transfer moves."""
+
+    mosaic_id: str
+    quantity: int
+    recipient: str
+    levied_on: str  # the transferred mosaic whose definition carries the levy
+
+
     mosaic_id: str = ""
     description: str = ""
     properties: tuple[tuple[str, str], ...] = ()

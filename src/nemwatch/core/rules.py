@@ -3,10 +3,16 @@
 Rules and their alert ids (``make_alert_id(network, rule, key, stage)``, stable across restarts):
 
 - ``outflow``: a watched address sends at least its ``alert_outflow_xem`` (0: any send, a
-  0-XEM mosaic-only transfer included). For a multisig transaction the sender is the multisig
+  0-XEM mosaic-only transfer included), or at least a mosaic's ``alert_mosaics`` threshold of a
+  listed mosaic (see ``outflow_passes``). For a multisig transaction the sender is the multisig
   account (``tx.sender``), never the cosigner who signed the wrapper (``tx.initiator``).
-  Namespace rentals and mosaic creations are outflows too (their fee goes to a sink account).
+  Every debit is an outflow: namespace rentals and mosaic creations (their fee goes to a sink
+  account), supply changes and types this version does not parse (their fee). Mosaic levies
+  the sender pays are part of it: in ``amount`` when in XEM, in ``mosaics`` otherwise.
   Key: the transaction identity; one alert per stage.
+- ``multisig_change`` (critical) and ``importance_transfer`` (info): a watched account's
+  cosigners or minimum cosignatories change, or it (de)activates remote harvesting. Staged
+  like outflows; see ``nemwatch.core.control_rules``.
 - ``inflow``: opt-in per address, at least ``inflow_min``. Key: the identity; one per stage.
 - ``dormant_wakeup``: an address silent (no outgoing transaction) for ``dormant_days`` sends.
   One alert per transaction, whatever stage first shows it (stage ``firing``).
@@ -32,15 +38,21 @@ from datetime import datetime
 from typing import Protocol
 
 from nemwatch.core.alert import Alert, Severity, Stage, make_alert_id
+from typing import Any
+
 from nemwatch.core.models import (
     MICRO_XEM,
+    LevyCharge,
     MosaicAmount,
     MosaicDefinitionTx,
+    Network,
     ProvisionNamespace,
     Transaction,
     Transfer,
+    TxKind,
     format_xem,
 )
+from nemwatch.core.movements import CONTROL_KINDS, leaving_mosaics, movement_detail
 from nemwatch.core.store.rows import TransferRow
 from nemwatch.core.text import sanitize
 from nemwatch.redact import redact_url, scrub, secret_parts
@@ -51,8 +63,10 @@ DORMANT = "dormant_wakeup"
 BALANCE_DROP = "balance_drop"
 NODE = "node"
 DELIVERY = "delivery"
+MULTISIG_CHANGE = "multisig_change"
+IMPORTANCE_TRANSFER = "importance_transfer"
 
-TX_RULES = frozenset({OUTFLOW, INFLOW, DORMANT})
+TX_RULES = frozenset({OUTFLOW, INFLOW, DORMANT, MULTISIG_CHANGE, IMPORTANCE_TRANSFER})
 SETTLE_AFTER = 20
 DEFAULT_CRITICAL_XEM = 100_000 * MICRO_XEM
 _MOSAICS_SHOWN = 2
@@ -71,6 +85,8 @@ class WatchRule:
     inflow_min: int = 0
     dormant_days: int | None = None  # None: no dormancy alert
     critical_xem: int | None = None  # overrides RuleSettings.critical_xem for this address
+    # per-mosaic outflow thresholds in the mosaic's smallest units: ((mosaic id, quantity), ...)
+    alert_mosaics: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,16 +190,33 @@ class _Facts:
     mosaics: tuple[MosaicAmount, ...]
     message: str | None
     message_type: str | None
+    kind: str = TxKind.TRANSFER.value
+    detail: tuple[tuple[str, Any], ...] = ()
+    levies: tuple[LevyCharge, ...] = ()
+
+    @property
+    def levy_xem(self) -> int:
+        return sum(levy.quantity for levy in self.levies if levy.mosaic_id == "nem:xem")
+
+    @property
+    def leaving_xem(self) -> int:
+        """The XEM that leaves the sender besides the fee: moved plus XEM levies."""
+        return self.xem + self.levy_xem
+
+    @property
+    def leaving_mosaics(self) -> tuple[MosaicAmount, ...]:
+        return leaving_mosaics(self.mosaics, self.levies)
 
 
 Subject = Transaction | TransferRow
 
 
-def _facts(tx: Subject) -> _Facts:
+def _facts(tx: Subject, network: str = "mainnet") -> _Facts:
     if isinstance(tx, TransferRow):
         return _Facts(
             tx.identity, tx.hash, tx.inner_hash, tx.height, tx.sender, tx.initiator, tx.fee, tx.tx_time,
-            tx.recipient, tx.xem, tx.mosaics, sanitize(tx.message) or None, tx.message_type,
+            tx.recipient or None, tx.xem, tx.mosaics, sanitize(tx.message) or None, tx.message_type,
+            tx.kind, tx.detail, tx.levies,
         )
     recipient: str | None = None
     xem, mosaics = 0, ()
@@ -198,7 +231,7 @@ def _facts(tx: Subject) -> _Facts:
         recipient, xem = tx.creation_fee_sink, tx.creation_fee
     return _Facts(
         tx.identity, tx.hash, tx.inner_hash, tx.height, tx.sender, tx.initiator, tx.fee, tx.timestamp,
-        recipient, xem, mosaics, message, message_type,
+        recipient, xem, mosaics, message, message_type, tx.kind.value, movement_detail(tx, Network(network)),
     )
 
 
@@ -209,13 +242,21 @@ def _tx_alert(
     stage: Stage,
     severity: Severity,
     address: str,
-    counterparty: str,
+    counterparty: str | None,
     confs: int | None,
     summary: str,
     ctx: RuleContext,
     now: datetime,
     node: str | None,
 ) -> Alert:
+    extra: list[tuple[str, Any]] = []
+    if f.kind != TxKind.TRANSFER.value:
+        extra.append(("tx_kind", f.kind))
+    extra.extend(f.detail)
+    if f.levies:
+        extra.append(("levies", [
+            {"id": c.mosaic_id, "quantity": c.quantity, "recipient": c.recipient, "on": c.levied_on} for c in f.levies
+        ]))
     return Alert(
         alert_id=make_alert_id(ctx.settings.network, rule, f.identity, stage),
         rule=rule,
@@ -227,9 +268,9 @@ def _tx_alert(
         label=ctx.name(address),
         counterparty=counterparty,
         counterparty_label=ctx.name(counterparty),
-        amount=f.xem,
+        amount=f.leaving_xem,
         fee=f.fee,
-        mosaics=f.mosaics,
+        mosaics=f.leaving_mosaics,
         tx_hash=f.hash,
         inner_hash=f.inner_hash,
         height=f.height,
@@ -238,23 +279,71 @@ def _tx_alert(
         message=f.message,
         message_type=f.message_type,
         node=redact_url(node) if node else None,
+        extra=tuple(extra),
     )
+
+
+def outflow_passes(rule: WatchRule, xem: int, mosaics: tuple[MosaicAmount, ...]) -> bool:
+    """Does an outflow of ``xem`` micro-XEM and ``mosaics`` reach ``rule``'s thresholds?
+
+    XEM that leaves counts against ``alert_outflow_xem``; a mosaic listed in ``alert_mosaics``
+    against its own threshold; an unlisted mosaic, or a debit that moves nothing but its fee,
+    alerts only when ``alert_outflow_xem`` is 0 (any outflow)."""
+    anything = rule.alert_outflow_xem == 0
+    if xem > 0 and xem >= rule.alert_outflow_xem:
+        return True
+    thresholds = dict(rule.alert_mosaics)
+    for mosaic in mosaics:
+        limit = thresholds.get(mosaic.id)
+        if limit is None:
+            if anything:
+                return True
+        elif mosaic.quantity >= limit:
+            return True
+    return anything and xem == 0 and not mosaics
+
+
+_KIND_TEXT = {
+    TxKind.PROVISION_NAMESPACE.value: "namespace rental",
+    TxKind.MOSAIC_DEFINITION.value: "mosaic creation",
+    TxKind.MOSAIC_SUPPLY_CHANGE.value: "mosaic supply change",
+    TxKind.UNKNOWN.value: "transaction",
+}
+
+
+def _kind_text(f: _Facts) -> str:
+    label = _KIND_TEXT.get(f.kind)
+    if label is None:
+        return ""
+    detail = dict(f.detail)
+    what = detail.get("namespace") or detail.get("mosaic") or (f"type {detail['type']}" if "type" in detail else "")
+    change = detail.get("supply_change")
+    if change is not None:
+        what = f"{what} {change:+,}"
+    return f" ({label}{' ' + str(what) if what else ''}, fee {grouped_xem(f.fee)} XEM)"
+
+
+def _levy_text(f: _Facts) -> str:
+    return f" incl. levy {grouped_xem(f.levy_xem)} XEM" if f.levy_xem else ""
 
 
 def outflow_alert(
     tx: Subject, ctx: RuleContext, *, stage: Stage, confs: int | None, now: datetime, node: str | None = None
 ) -> Alert | None:
     """An outflow from a watched sender at or above its threshold, else None."""
-    f = _facts(tx)
+    f = _facts(tx, ctx.settings.network)
     rule = ctx.watch.get(f.sender)
-    if f.recipient is None or rule is None or f.xem < rule.alert_outflow_xem:
+    if rule is None or f.kind in CONTROL_KINDS:
+        return None
+    if not outflow_passes(rule, f.leaving_xem, f.leaving_mosaics):
         return None
     cosigner = f" (multisig, cosigner {short(f.initiator)})" if f.initiator else ""
+    to = f" to {_who(f.recipient, ctx)}" if f.recipient else ""
     summary = (
-        f"OUTFLOW {grouped_xem(f.xem)} XEM{_mosaic_text(f.mosaics)} from {_who(f.sender, ctx)} "
-        f"to {_who(f.recipient, ctx)}{cosigner} {_stage_text(stage, confs)}"
+        f"OUTFLOW {grouped_xem(f.leaving_xem)} XEM{_levy_text(f)}{_mosaic_text(f.leaving_mosaics)} "
+        f"from {_who(f.sender, ctx)}{to}{_kind_text(f)}{cosigner} {_stage_text(stage, confs)}"
     )
-    severity = Severity.CRITICAL if ctx.critical(f.sender, f.xem) else Severity.WARNING
+    severity = Severity.CRITICAL if ctx.critical(f.sender, f.leaving_xem) else Severity.WARNING
     return _tx_alert(
         f, rule=OUTFLOW, stage=stage, severity=severity, address=f.sender, counterparty=f.recipient,
         confs=confs, summary=summary, ctx=ctx, now=now, node=node,
@@ -265,7 +354,7 @@ def inflow_alert(
     tx: Subject, ctx: RuleContext, *, stage: Stage, confs: int | None, now: datetime, node: str | None = None
 ) -> Alert | None:
     """An inflow to a watched recipient that opted in, at or above its minimum, else None."""
-    f = _facts(tx)
+    f = _facts(tx, ctx.settings.network)
     if f.recipient is None or f.recipient == f.sender:
         return None
     rule = ctx.watch.get(f.recipient)
@@ -293,7 +382,7 @@ def dormant_alert(
 ) -> Alert | None:
     """A watched sender silent for its ``dormant_days`` moves (``last_activity`` = its previous
     outgoing transaction, before this one). One alert per transaction: the id ignores the stage."""
-    f = _facts(tx)
+    f = _facts(tx, ctx.settings.network)
     rule = ctx.watch.get(f.sender)
     if rule is None or rule.dormant_days is None or last_activity is None:
         return None
@@ -339,6 +428,9 @@ def transaction_alerts(
             node=node,
         ),
     ]
+    from nemwatch.core.control_rules import control_alerts  # the control rules build on this module
+
+    out.extend(control_alerts(tx, ctx, stage=stage, confs=shown, now=now, node=node))
     return [a for a in out if a is not None]
 
 
@@ -394,7 +486,7 @@ def explained_change(address: str, transfers: Iterable[_Movement]) -> int:
     delta = 0
     for t in transfers:
         if t.sender == address:
-            delta -= t.xem + t.fee
+            delta -= t.xem + t.fee + getattr(t, "levy_xem", 0)
         if t.recipient == address:
             delta += t.xem
     return delta

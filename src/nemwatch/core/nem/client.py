@@ -31,12 +31,13 @@ import httpx
 
 from nemwatch.core.models import AccountInfo, Block, MosaicAmount, Network, NodeInfo, NodeStatus, Transaction
 from nemwatch.core.nem import address as nem_address
-from nemwatch.core.nem import codec
+from nemwatch.core.nem import codec, mosaicdefs, poolpages
 from nemwatch.core.nem import nisjson as j
 from nemwatch.core.nem.errors import InvalidAddress, NisClientError, NodeFailure, WrongNetworkError
 from nemwatch.core.nem.nodes import MAX_REQUESTS_PER_SECOND, Node, NodeHealth
 from nemwatch.core.nem.pool import NodePool, check_url, final
 from nemwatch.core.nem.retry import RetryPolicy
+from nemwatch.core.store.mosaics import MosaicDefinitionRow
 
 __all__ = ["NisClient", "NodeHealth", "NodeView", "RetryPolicy"]
 
@@ -267,6 +268,45 @@ class NisClient:
         params = {"address": self._address(address)}
         parse = lambda o: codec.parse_unconfirmed(o, self.network)  # noqa: E731
         path = "/account/unconfirmedTransactions"
+        return (await self._call("GET", path, parse, params=params, node=node, attempts=attempts))[0]
+
+    async def unconfirmed_pool(
+        self, address: str, *, node: str | None = None, attempts: int | None = None
+    ) -> tuple[Transaction, ...]:
+        """Every pool transaction involving ``address``, past NIS's cap of 25 (``poolpages``):
+        when the capped answer is full, the node's pool is read by exclusion from the same node."""
+        params = {"address": self._address(address)}
+        parse = lambda o: codec.parse_unconfirmed(o, self.network)  # noqa: E731
+        first, answered = await self._call(
+            "GET", "/account/unconfirmedTransactions", parse, params=params, node=node, attempts=attempts
+        )
+        found = list(first)
+        if len(first) < poolpages.UNCONFIRMED_CAP:
+            return tuple(found)
+        seen = {tx.hash for tx in found}
+        wanted = params["address"]
+        parse_answer = lambda o: poolpages.parse_pool_answer(o, self.network)  # noqa: E731
+        for _ in range(poolpages.MAX_POOL_ROUNDS):
+            more, _node = await self._call(
+                "POST", poolpages.POOL_SYNC_PATH, parse_answer, body=poolpages.pool_request(seen),
+                node=answered, attempts=attempts,
+            )
+            new = [tx for tx in more if tx.hash not in seen]
+            if not new:
+                break
+            seen.update(tx.hash for tx in new)
+            found.extend(tx for tx in new if poolpages.involves(tx, wanted))
+        return tuple(found)
+
+    async def mosaic_definitions(
+        self, namespace: str, *, after_id: int | None = None, node: str | None = None, attempts: int | None = None
+    ) -> tuple[tuple[int, MosaicDefinitionRow], ...]:
+        """One page (newest first, ``id`` exclusive) of the mosaic definitions of ``namespace``."""
+        params = {"namespace": namespace, "pageSize": str(PAGE_MAX)}
+        if after_id is not None:
+            params["id"] = str(after_id)
+        parse = lambda o: mosaicdefs.parse_definition_page(o, self.network)  # noqa: E731
+        path = mosaicdefs.DEFINITION_PAGE_PATH
         return (await self._call("GET", path, parse, params=params, node=node, attempts=attempts))[0]
 
     async def mosaics_owned(

@@ -11,7 +11,11 @@ from nemwatch.core.store.rows import (
     Cursor,
     TransferRow,
     TransferStatus,
+    detail_from_json,
+    detail_to_json,
     from_db_time,
+    levies_from_json,
+    levies_to_json,
     mosaics_from_json,
     mosaics_to_json,
     to_db_time,
@@ -49,6 +53,9 @@ def _transfer(row: sqlite3.Row) -> TransferRow:
         tx_time=tx_time,
         status=TransferStatus(row["status"]),
         first_seen=first_seen,
+        kind=row["kind"],
+        levies=levies_from_json(row["levies"]),
+        detail=detail_from_json(row["detail"]),
     )
 
 
@@ -93,13 +100,14 @@ class ChainTables(StoreBase):
         """
         self._write(
             "INSERT INTO transfers (identity, hash, inner_hash, height, sender, recipient, initiator, "
-            "xem, fee, mosaics, message, message_type, tx_time, status, first_seen) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "xem, fee, mosaics, message, message_type, tx_time, status, first_seen, kind, levies, detail) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (identity) DO UPDATE SET "
             "hash = CASE WHEN {keep} THEN transfers.hash ELSE excluded.hash END, "
             "height = CASE WHEN {keep} THEN transfers.height ELSE excluded.height END, "
             "fee = CASE WHEN {keep} THEN transfers.fee ELSE excluded.fee END, "
-            "status = CASE WHEN {keep} THEN transfers.status ELSE excluded.status END".format(keep=_KEEP_CONFIRMED),
+            "status = CASE WHEN {keep} THEN transfers.status ELSE excluded.status END, "
+            "levies = CASE WHEN {keep} THEN transfers.levies ELSE excluded.levies END".format(keep=_KEEP_CONFIRMED),
             (
                 row.identity,
                 row.hash,
@@ -116,6 +124,9 @@ class ChainTables(StoreBase):
                 to_db_time(row.tx_time),
                 row.status.value,
                 to_db_time(row.first_seen),
+                row.kind,
+                levies_to_json(row.levies),
+                detail_to_json(row.detail),
             ),
         )
 

@@ -10,9 +10,10 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
+from typing import Any
 
 from nemwatch.core.alert import Alert
-from nemwatch.core.models import Block, MosaicAmount, Transfer
+from nemwatch.core.models import XEM_MOSAIC_ID, Block, LevyCharge, MosaicAmount, Transfer
 from nemwatch.core.text import sanitize
 
 # A stored message holds at most this much text (a 1024-byte hex payload is 2048 characters).
@@ -63,10 +64,14 @@ class BlockRow:
 
 @dataclass(frozen=True, slots=True)
 class TransferRow:
-    """A transfer as stored. ``identity`` is the inner hash for multisig, else the hash.
+    """A movement as stored: a transfer, or any other transaction that debits its sender
+    (``kind``: a ``TxKind`` value). ``identity`` is the inner hash for multisig, else the hash.
 
     ``message`` is sanitized text (the raw decoded text never reaches the database).
-    ``height`` is None while unconfirmed.
+    ``height`` is None while unconfirmed. For a kind that moves nothing but its fee,
+    ``recipient`` is ``""``; a namespace rental or mosaic creation moves ``xem`` to its sink.
+    ``levies`` are the mosaic levies the sender paid on top (``levy_xem`` of them in XEM);
+    ``detail`` holds what the kind changed (cosigners, mode, mosaic, ...), JSON values only.
     """
 
     identity: str
@@ -84,6 +89,14 @@ class TransferRow:
     mosaics: tuple[MosaicAmount, ...] = ()
     message: str | None = None
     message_type: str | None = None
+    kind: str = "transfer"
+    levies: tuple[LevyCharge, ...] = ()
+    detail: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def levy_xem(self) -> int:
+        """Micro-XEM the sender paid in levies (beyond ``xem`` and ``fee``)."""
+        return sum(levy.quantity for levy in self.levies if levy.mosaic_id == XEM_MOSAIC_ID)
 
     @classmethod
     def from_transfer(cls, tx: Transfer, status: TransferStatus, first_seen: datetime) -> TransferRow:
@@ -117,6 +130,32 @@ def mosaics_from_json(text: str) -> tuple[MosaicAmount, ...]:
         namespace, _, name = item["id"].partition(":")
         out.append(MosaicAmount(namespace, name, int(item["quantity"])))
     return tuple(out)
+
+
+def levies_to_json(levies: tuple[LevyCharge, ...]) -> str:
+    return json.dumps(
+        [{"id": c.mosaic_id, "quantity": c.quantity, "recipient": c.recipient, "on": c.levied_on} for c in levies],
+        separators=(",", ":"),
+    )
+
+
+def levies_from_json(text: str | None) -> tuple[LevyCharge, ...]:
+    if not text:
+        return ()
+    return tuple(
+        LevyCharge(str(item["id"]), int(item["quantity"]), str(item["recipient"]), str(item.get("on", "")))
+        for item in json.loads(text)
+    )
+
+
+def detail_to_json(detail: tuple[tuple[str, Any], ...]) -> str | None:
+    return json.dumps(dict(detail), separators=(",", ":"), sort_keys=True) if detail else None
+
+
+def detail_from_json(text: str | None) -> tuple[tuple[str, Any], ...]:
+    if not text:
+        return ()
+    return tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in sorted(json.loads(text).items()))
 
 
 @dataclass(frozen=True, slots=True)

@@ -115,5 +115,26 @@ _V3 = (
     """,
 )
 
-CORE_MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
+# v4: every transaction that debits a watched account is stored as a movement, not only
+# transfers: its kind, the mosaic levies it paid and what it changed (``detail``, JSON). Mosaic
+# definitions (divisibility, levy) learned from the chain or a node, to price levies.
+_V4 = (
+    "ALTER TABLE transfers ADD COLUMN kind TEXT NOT NULL DEFAULT 'transfer'",
+    "ALTER TABLE transfers ADD COLUMN levies TEXT NOT NULL DEFAULT '[]'",
+    "ALTER TABLE transfers ADD COLUMN detail TEXT",
+    """
+    CREATE TABLE mosaic_definitions (
+        mosaic_id       TEXT PRIMARY KEY,
+        divisibility    INTEGER,
+        levy_type       INTEGER,
+        levy_recipient  TEXT,
+        levy_mosaic     TEXT,
+        levy_fee        INTEGER,
+        height          INTEGER,
+        learned_at      TEXT NOT NULL
+    )
+    """,
+)
+
+CORE_MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
 CORE_VERSION = len(CORE_MIGRATIONS)

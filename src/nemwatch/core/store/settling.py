@@ -8,7 +8,7 @@ from nemwatch.core.alert import Alert, alert_from_json_dict
 from nemwatch.core.store.db import Store
 from nemwatch.core.store.rows import Cursor
 
-_SETTLING_RULES = ("outflow", "inflow")
+_SETTLING_RULES = ("outflow", "inflow", "multisig_change", "importance_transfer")
 
 
 def due_for_settlement(store: Store, max_height: int) -> list[tuple[Alert, int]]:
