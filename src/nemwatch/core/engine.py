@@ -45,6 +45,9 @@ from nemwatch.core.events import (
 from nemwatch.core.follow import DeepRollbackError, RecentChain, find_ancestor
 from nemwatch.core.head import HeadDecision, HeadTracker, NodeState
 from nemwatch.core.models import AccountInfo, Block, Network, Transaction, Transfer
+from nemwatch.core.mosaic_registry import MosaicRegistry
+from nemwatch.core.movement_alerts import movement_alerts
+from nemwatch.core.movements import levy_charges, movement_row
 from nemwatch.core.store import BlockRow, Cursor, Store, TransferRow, TransferStatus
 from nemwatch.core.store.settling import cursors_with_prefix, due_for_settlement
 from nemwatch.core.watchset import WatchSet
@@ -138,6 +141,7 @@ class Engine:
         self.heads = HeadTracker()
         self.chain = RecentChain()
         self.chain.load_rows(store.recent_blocks())
+        self.mosaics = MosaicRegistry(store, clock)
         self.bus = bus or EventBus(clock=clock)
         self._watched = frozenset(watch)
         self._pending: list[Event] = []
@@ -302,6 +306,7 @@ class Engine:
                 position = await self._rollback(height - 1, head, stats)
                 height = position + 1
                 continue
+            await self.mosaics.prefetch(self.source, block.transactions, self.watch)
             self._commit_block(block, head, stats)
             height += 1
 
@@ -326,6 +331,7 @@ class Engine:
     def _commit_block(self, block: Block, head: int, stats: CycleStats) -> None:
         now = self.clock()
         matched = self.watch.matching(block.transactions)
+        self.mosaics.learn(block.transactions, block.height)
         rows, alerts, activity = self._match(matched, head, now)
         with self._tx():
             self.store.record_block(BlockRow.from_block(block))
@@ -352,12 +358,9 @@ class Engine:
         activity: dict[str, datetime] = {}
         for tx in matched:
             confs = rules.confirmations(tx.height, head)
-            if isinstance(tx, Transfer):
-                rows.append(TransferRow.from_transfer(tx, TransferStatus.CONFIRMED, now))
-            for make in (rules.outflow_alert, rules.inflow_alert):
-                alert = make(tx, ctx, stage=Stage.CONFIRMED, confs=confs, now=now)
-                if alert is not None:
-                    alerts.append(alert)
+            row, unknown = self._movement(tx, TransferStatus.CONFIRMED, now)
+            rows.append(row)
+            alerts += movement_alerts(row, ctx, stage=Stage.CONFIRMED, confs=confs, now=now, levy_unknown=unknown)
             if tx.sender in self.watch:
                 account = self.store.account(tx.sender)
                 previous = account.last_activity if account else None
@@ -369,6 +372,12 @@ class Engine:
                 if previous is None or tx.timestamp > previous:
                     activity[tx.sender] = tx.timestamp
         return rows, alerts, activity
+
+    def _movement(self, tx: Transaction, status: TransferStatus, now: datetime) -> tuple[TransferRow, tuple[str, ...]]:
+        """The stored movement of ``tx`` (any kind) with the levies a watched sender pays, and
+        the mosaics whose levy could not be priced (definition unknown)."""
+        levies, unknown = levy_charges(tx, self.mosaics.lookup) if tx.sender in self.watch else ((), ())
+        return movement_row(tx, status, now, network=self.settings.network, levies=levies), unknown
 
     async def _rollback(self, below: int, head: int, stats: CycleStats) -> int:
         """The chain was rewritten at or below ``below``: rewind, re-read, retract what vanished."""
@@ -418,12 +427,15 @@ class Engine:
             return
         self._last_unconfirmed = now
         ctx = self.context
+        # past the node's cap of 25 per answer when the source can page the pool
+        read_pool = getattr(self.source, "unconfirmed_pool", None) or self.source.unconfirmed
         for address in urgent:
             try:
-                pool = await self.source.unconfirmed(address)
+                pool = await read_pool(address)
             except Exception as err:
                 log.warning("unconfirmed pool of %s unavailable: %s", address, err)
                 continue
+            await self.mosaics.prefetch(self.source, pool, self.watch)
             rows: list[TransferRow] = []
             alerts: list[Alert] = []
             for tx in pool:
@@ -435,12 +447,10 @@ class Engine:
                 stored = self.store.get_transfer(tx.identity)
                 if stored is not None and stored.status is not TransferStatus.UNCONFIRMED:
                     continue
-                if isinstance(tx, Transfer) and stored is None:
-                    rows.append(TransferRow.from_transfer(tx, TransferStatus.UNCONFIRMED, now))
-                for make in (rules.outflow_alert, rules.inflow_alert):
-                    alert = make(tx, ctx, stage=Stage.UNCONFIRMED, confs=None, now=now)
-                    if alert is not None:
-                        alerts.append(alert)
+                row, unknown = self._movement(tx, TransferStatus.UNCONFIRMED, now)
+                if stored is None:
+                    rows.append(row)
+                alerts += movement_alerts(row, ctx, stage=Stage.UNCONFIRMED, confs=None, now=now, levy_unknown=unknown)
             if rows or alerts:
                 with self._tx():
                     for row in rows:
@@ -524,8 +534,8 @@ class Engine:
         rows: list[TransferRow] = []
         last_out = None
         for tx in history:
-            if isinstance(tx, Transfer) and tx.height is not None and self.store.get_transfer(tx.identity) is None:
-                rows.append(TransferRow.from_transfer(tx, TransferStatus.CONFIRMED, now))
+            if tx.height is not None and self.store.get_transfer(tx.identity) is None:
+                rows.append(self._movement(tx, TransferStatus.CONFIRMED, now)[0])
             if tx.sender == address and (last_out is None or tx.timestamp > last_out):
                 last_out = tx.timestamp
         alerts: list[Alert] = []
