@@ -96,7 +96,8 @@ _DISCOUNT = re.compile(
 _BASE58 = re.compile(r"(?<![A-Za-z0-9])[13LMX7][1-9A-HJ-NP-Za-km-z]{25,34}(?![A-Za-z0-9])")
 _BECH32 = re.compile(r"(?i)(?<![a-z0-9])(?:bc1|ltc1)[02-9ac-hj-np-z]{8,87}(?![a-z0-9])")
 _ETH = re.compile(r"(?<![A-Za-z0-9])0x[0-9a-fA-F]{40}(?![0-9A-Za-z])")
-_NEM = re.compile(r"(?<![A-Za-z0-9-])[NTnt][A-Za-z2-7](?:-?[A-Za-z2-7]){38}(?![A-Za-z0-9])")
+# plain (40 characters) or in the dashed display form (groups of 6: NC4C6P-SUW5CL-...-77OG)
+_NEM = re.compile(r"(?<![A-Za-z0-9-])[NTnt][A-Za-z2-7]{5}(?:-?[A-Za-z2-7]{6}){5}-?[A-Za-z2-7]{4}(?![A-Za-z0-9])")
 _TAG_NUMERIC = re.compile(r"\d{4,12}")
 _TAG_HEX = re.compile(r"(?i)(?=[0-9a-f]{0,15}[0-9])(?=[0-9a-f]{0,15}[a-f])[0-9a-f]{6,16}")
 _TAG_LABELLED = re.compile(
@@ -167,9 +168,9 @@ def _nem_addresses(text: str, parties: Collection[str], network: Network) -> lis
             continue
         try:
             validate(address, network)
-            detail = "not a party of this transfer"
+            detail = f"{address} is not a party of this transfer"
         except AddressError as err:
-            detail = f"not a party of this transfer; {err}"
+            detail = f"{address} is not a party of this transfer; {err}"
         flags.append(MessageFlag(FlagKind.NEM_ADDRESS_MISMATCH, _fragment(m.group(0)), detail))
     return flags
 
@@ -198,6 +199,24 @@ def _tag_kind(tag: str) -> str:
     return "hex" if _TAG_HEX.fullmatch(tag) else "labelled"
 
 
+def _capped(flags: list[MessageFlag]) -> tuple[MessageFlag, ...]:
+    """Repeats dropped; over ``MAX_FLAGS``, taken in turn from each kind so none is crowded out."""
+    unique = list(dict.fromkeys(flags))
+    if len(unique) <= MAX_FLAGS:
+        return tuple(unique)
+    by_kind: dict[FlagKind, list[MessageFlag]] = {}
+    for f in unique:
+        by_kind.setdefault(f.kind, []).append(f)
+    kept: set[MessageFlag] = set()
+    queues = [iter(v) for v in by_kind.values()]
+    while len(kept) < MAX_FLAGS:
+        for q in queues:
+            f = next(q, None)
+            if f is not None and len(kept) < MAX_FLAGS:
+                kept.add(f)
+    return tuple(f for f in unique if f in kept)
+
+
 def flag_text(text: str, *, parties: Iterable[str] = (), network: Network = Network.MAINNET) -> MessageReport:
     """Flag a message's text. ``parties`` are the transfer's sender and recipient (normalized):
     a NEM address in the text that is neither is flagged as a mismatch (possible spoofing).
@@ -208,6 +227,9 @@ def flag_text(text: str, *, parties: Iterable[str] = (), network: Network = Netw
     clean = sanitize(raw, max_len=MAX_SCAN_CHARS + 1)
     scan = unicodedata.normalize("NFKC", clean)[:MAX_SCAN_CHARS]
     truncated = len(text) > MAX_RAW_CHARS or len(clean) > MAX_SCAN_CHARS
+    if truncated:  # do not read a word cut in half (half an address) as a whole one
+        cut = scan.rfind(" ", MAX_SCAN_CHARS - 128)
+        scan = scan[:cut] if cut > 0 else scan
     party_set = frozenset(normalize(p) for p in parties)
     flags: list[MessageFlag] = []
     tag = deposit_tag(scan) if not truncated else None
@@ -218,7 +240,7 @@ def flag_text(text: str, *, parties: Iterable[str] = (), network: Network = Netw
         flags += (MessageFlag(FlagKind.DISCOUNT, _fragment(m.group(0))) for m in _DISCOUNT.finditer(scan))
         flags += _other_chains(scan)
         flags += _nem_addresses(scan, party_set, network)
-    return MessageReport(text=sanitize(clean, max_len=MAX_SCAN_CHARS), flags=tuple(flags[:MAX_FLAGS]), truncated=truncated)
+    return MessageReport(text=sanitize(clean, max_len=MAX_SCAN_CHARS), flags=_capped(flags), truncated=truncated)
 
 
 def readable_text(message: Message | None) -> str | None:
