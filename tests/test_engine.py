@@ -212,7 +212,10 @@ async def test_a_block_whose_signature_fails_is_never_believed(tmp_path: Path) -
     await engine.cycle()
     chain.tip = 6
     stats = await engine.cycle()
-    assert [a.amount for a in stats.alerts] == [12]  # the honest node's block, not the invented one
+    # the honest node's block, not the invented one; the liar is named in a node alert
+    assert [a.amount for a in stats.alerts if a.rule == "outflow"] == [12]
+    (dissent,) = [a for a in stats.alerts if a.rule == "node"]
+    assert dissent.node == liar and "not valid" in dissent.summary and dissent.height == 6
     chain.forgers[honest] = []  # now every node forges: nothing is believed, the cycle fails
     chain.tip = 7
     with pytest.raises(Exception, match="signature"):

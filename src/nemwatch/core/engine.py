@@ -29,7 +29,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
-from nemwatch.core import rules
+from nemwatch.core import agreement, rules
+from nemwatch.core.agreement import BlockUnavailable
 from nemwatch.core.alert import Alert, Severity, Stage, make_alert_id
 from nemwatch.core.eventbus import EventBus
 from nemwatch.core.events import (
@@ -45,12 +46,14 @@ from nemwatch.core.events import (
 from nemwatch.core.follow import DeepRollbackError, RecentChain, find_ancestor
 from nemwatch.core.head import HeadDecision, HeadTracker, NodeState
 from nemwatch.core.models import AccountInfo, Block, Network, Transaction, Transfer
+from nemwatch.core.nem.errors import NodeFailure, NotFound
 from nemwatch.core.mosaic_registry import MosaicRegistry
 from nemwatch.core.movement_alerts import movement_alerts
 from nemwatch.core.movements import levy_charges, movement_row
 from nemwatch.core.store import BlockRow, Cursor, Store, TransferRow, TransferStatus
 from nemwatch.core.store.settling import cursors_with_prefix, due_for_settlement
 from nemwatch.core.watchset import WatchSet
+from nemwatch.redact import redact_url
 
 log = logging.getLogger("nemwatch.engine")
 
@@ -148,6 +151,10 @@ class Engine:
         self._depth = 0
         self._last_unconfirmed: datetime | None = None
         self._healthy: tuple[str, ...] = ()
+        self._claims: dict[str, int] = {}  # node -> the height it reported in the last poll
+        self._probed: dict[tuple[int, str], Block] = {}  # blocks read while deciding the head
+        start = store.get_cursor(CHAIN_CURSOR)
+        self._vetted = start.height if start is not None else 0  # the highest height a node served
         self._chain_time: datetime | None = None
         self._backfill_todo: list[str] | None = None
         self._backfill_size = 0
@@ -263,7 +270,7 @@ class Engine:
 
     async def _poll_head(self, stats: CycleStats) -> HeadDecision:
         answers = await self.source.heights()
-        decision = self.heads.decide(answers)
+        decision = await self._decide_head(answers)
         self._healthy = decision.healthy
         now = self.clock()
         transitions = self.heads.transitions(decision)
@@ -280,6 +287,51 @@ class Engine:
         stats.troubled_nodes = len(decision.verdicts) - stats.healthy_nodes
         self._emit(HeadUpdated(decision.head, stats.cursor, decision.verdicts, now))
         return decision
+
+    async def _decide_head(self, answers: Mapping[str, int | BaseException]) -> HeadDecision:
+        """The quorum head, believed only once a node that reports it serves its block: heights
+        no node can serve are the node's trouble (``HeadTracker.refuse``), never the chain's.
+        The block probed is kept for the reading, so this costs no request in the usual case."""
+        self._probed.clear()
+        await self._probe_refusals(answers)
+        decision = self.heads.decide(answers)
+        for _ in range(len(answers)):
+            head = decision.head
+            if head is None or head <= self._vetted:
+                break
+            node = next(
+                (v.url for v in decision.verdicts if v.state is NodeState.OK and (v.height or 0) >= head), None
+            )
+            if node is None:
+                break
+            try:
+                block = await self.source.block_at(head, node=node)
+            except NotFound:
+                log.warning("%s reports height %d but has no block there", redact_url(node), head)
+                self.heads.refuse(node, self._vetted + 1 if self._vetted else head)
+                decision = self.heads.decide(answers)
+                continue
+            except Exception:  # a passing failure: the reading decides
+                break
+            self._probed[(head, node)] = block
+            self._vetted = head
+            break
+        self._claims = {v.url: v.height for v in decision.verdicts if v.height is not None}
+        return decision
+
+    async def _probe_refusals(self, answers: Mapping[str, int | BaseException]) -> None:
+        """A node refused earlier that still reports the height: does it serve it now?"""
+        for node, refused in self.heads.refused.items():
+            claim = answers.get(node)
+            height = refused
+            while isinstance(claim, int) and height <= claim and height <= refused + 2:
+                try:
+                    block = await self.source.block_at(height, node=node)
+                except Exception:
+                    break
+                self._probed[(height, node)] = block
+                self.heads.served(node, height)
+                height += 1
 
     # -- following blocks -----------------------------------------------------------------
 
@@ -301,7 +353,11 @@ class Engine:
         last = min(head, position + self.settings.max_blocks_per_cycle)
         height = position + 1
         while height <= last:
-            block = await self.read_block(height)
+            try:
+                block = await self.read_block(height, stats)
+            except BlockUnavailable as err:
+                log.info("%s: following stops below it this cycle", err)
+                break
             if self.chain.breaks_link(block):
                 position = await self._rollback(height - 1, head, stats)
                 height = position + 1
@@ -310,23 +366,74 @@ class Engine:
             self._commit_block(block, head, stats)
             height += 1
 
-    async def read_block(self, height: int) -> Block:
-        """A block from a node the head quorum found healthy (a lagging node may not have it),
-        refused when its harvester's signature does not verify (a node inventing blocks)."""
-        for node in self._healthy[:2]:
+    async def read_block(self, height: int, stats: CycleStats | None = None) -> Block:
+        """The block at ``height`` as the healthy nodes agree on it (``core.agreement``): with
+        two or more healthy nodes a second node must serve the same block; dissenting nodes are
+        named in ``node`` alerts and the verified transfers only they hold are alerted as
+        ``unconfirmed``. Matched transactions come back with their own signatures checked.
+
+        Raises ``BlockUnavailable`` when nothing can be committed at ``height`` this cycle (no
+        agreement yet, or no node has the block: a node that claimed it is refused by the head
+        tracker), ``ForgedBlockError`` when every block served is invalid."""
+        match = self.watch.matching
+        if self._healthy:
+            reading = await agreement.read_block(height, self._healthy, self._fetch, match, self.settings.network)
+        else:  # no quorum verdict yet (or none healthy): whichever node the client picks
             try:
-                block = await self.source.block_at(height, node=node)
-            except Exception as err:
-                log.info("block %d from %s failed: %s", height, node, err)
-                continue
-            if block.signed is False:
-                log.warning("block %d from %s: the harvester's signature does not verify; ignored", height, node)
-                continue
+                answer: Block | BaseException = await self.source.block_at(height)
+            except NotFound as err:
+                answer = err
+            reading = agreement.judge(height, {"(any node)": answer}, match, self.settings.network, several=False)
+        self._record_reading(reading, stats if stats is not None else CycleStats())
+        block = reading.block
+        if block is not None:
+            self._vetted = max(self._vetted, height)
             return block
-        block = await self.source.block_at(height)
-        if block.signed is False:
-            raise ForgedBlockError(f"block {height}: the harvester's signature does not verify")
-        return block
+        for node in reading.unserved:
+            if self._claims.get(node, 0) >= height:
+                self.heads.refuse(node, height)  # it reported the height, it has no block there
+        if reading.versions and not any(v.eligible for v in reading.versions):
+            reasons = "; ".join(sorted({v.reason for v in reading.versions}))
+            raise ForgedBlockError(f"block {height}: {reasons}")
+        if not reading.versions and not reading.unserved and reading.failed:
+            raise NodeFailure("; ".join(f"{redact_url(n)}: {e}" for n, e in reading.failed)[:300])
+        if reading.versions:
+            reason = f"no two nodes serve the same block ({len(reading.versions)} version(s))"
+        else:
+            reason = "no healthy node has it"
+        raise BlockUnavailable(height, reason, unserved=reading.unserved)
+
+    async def _fetch(self, height: int, node: str) -> Block:
+        probed = self._probed.pop((height, node), None)
+        return probed if probed is not None else await self.source.block_at(height, node=node)
+
+    def _record_reading(self, reading: agreement.Reading, stats: CycleStats) -> None:
+        """Dissent alerts, and the verified transfers only a dissenting version holds (as
+        ``unconfirmed``: really signed by their sender, not agreed on the chain), in one
+        transaction."""
+        if not reading.dissenters and not reading.extra:
+            return
+        now = self.clock()
+        for node, what in reading.dissenters:
+            log.warning("block %d from %s differs: %s", reading.height, redact_url(node), what)
+        alerts = agreement.dissent_alerts(reading, network=self.network, now=now)
+        ctx = self.context
+        rows: list[TransferRow] = []
+        for tx in reading.extra:
+            stored = self.store.get_transfer(tx.identity)
+            if stored is not None and stored.status is not TransferStatus.UNCONFIRMED:
+                continue
+            pending = replace(tx, height=None)
+            if isinstance(pending, Transfer) and stored is None:
+                rows.append(TransferRow.from_transfer(pending, TransferStatus.UNCONFIRMED, now))
+            for make in (rules.outflow_alert, rules.inflow_alert):
+                alert = make(pending, ctx, stage=Stage.UNCONFIRMED, confs=None, now=now)
+                if alert is not None:
+                    alerts.append(alert)
+        with self._tx():
+            for row in rows:
+                self.store.upsert_transfer(row)
+            self._queue(alerts, stats)
 
     def _commit_block(self, block: Block, head: int, stats: CycleStats) -> None:
         now = self.clock()

@@ -10,6 +10,12 @@ word alone never moves the head when others disagree. Against that head each nod
   ``rewrite_limit`` below one it reported before (NIS cannot rewrite deeper than 360 blocks);
 - ``down``: it did not answer (error, timeout, 5xx, malformed reply).
 
+A node that reported a height but could not serve a block at or below it (``refuse``) is
+``lying`` while it still reports that height or more, and counts for the head only up to the
+block below the one it could not serve: heights no node can serve are the node's trouble, not
+the chain's (a node that claims +1000 for a few seconds must neither blind the follower nor
+inflate confirmations, nor make its later, true height look like an impossible rewrite).
+
 Node trouble is tracked in episodes: one ``trouble`` transition when a node leaves ``ok`` (after
 ``grace_polls`` consecutive bad polls, so one slow answer is not an alert) and one
 ``recovered`` transition when it is ``ok`` again; nothing in between, whatever the number of
@@ -76,17 +82,37 @@ class HeadTracker:
     _bad_streak: dict[str, int] = field(default_factory=dict)
     _in_trouble: dict[str, NodeState] = field(default_factory=dict)
     _episodes: dict[str, int] = field(default_factory=dict)
+    _refused: dict[str, int] = field(default_factory=dict)
+
+    def refuse(self, url: str, height: int) -> None:
+        """``url`` reported at least ``height`` but answered that it has no block there."""
+        self._refused[url] = min(height, self._refused.get(url, height))
+        if url in self._best_seen:
+            self._best_seen[url] = min(self._best_seen[url], height - 1)
+
+    def served(self, url: str, height: int) -> None:
+        """``url`` served the block at ``height``: a refusal at or below it is over."""
+        if self._refused.get(url, height + 1) <= height:
+            self._refused[url] = height + 1
+
+    @property
+    def refused(self) -> dict[str, int]:
+        """Node -> the lowest height it reported but could not serve (while it still does)."""
+        return dict(self._refused)
 
     def decide(self, answers: Mapping[str, int | BaseException | str]) -> HeadDecision:
         """Classify every node from one poll of heights (an int, or the error it gave)."""
         heights = {url: h for url, h in answers.items() if isinstance(h, int) and not isinstance(h, bool)}
+        for url in [u for u, r in self._refused.items() if u not in heights or heights[u] < r]:
+            del self._refused[url]  # it no longer claims what it could not serve
+        refused = {u: r for u, r in self._refused.items() if u in heights}
         # A node that fell far below what it reported before rewrote history deeper than NIS can.
         impossible = {
             url
             for url, h in heights.items()
             if url in self._best_seen and h < self._best_seen[url] - self.rewrite_limit
         }
-        candidates = {u: h for u, h in heights.items() if u not in impossible}
+        candidates = {u: min(h, refused[u] - 1) if u in refused else h for u, h in heights.items() if u not in impossible}
         head = quorum_head(candidates)
         verdicts: list[NodeVerdict] = []
         for url, answer in answers.items():
@@ -96,6 +122,10 @@ class HeadTracker:
                 )
             elif not (isinstance(answer, int) and not isinstance(answer, bool)):
                 verdicts.append(NodeVerdict(url, NodeState.DOWN, None, _describe(answer)))
+            elif url in refused:
+                verdicts.append(
+                    NodeVerdict(url, NodeState.LYING, answer, f"reports height {answer} but has no block {refused[url]}")
+                )
             elif head is not None and answer > head + self.lie_blocks:
                 verdicts.append(NodeVerdict(url, NodeState.LYING, answer, f"height {answer} is {answer - head} ahead of the others"))
             elif head is not None and answer < head - self.lag_blocks:

@@ -128,6 +128,9 @@ class TxBase:
     # cosignature)? Set for unconfirmed entries by the codec and for the block members that
     # match the watch set by ``core.nem.verify.check``; None: not checked (or not checkable).
     signature_valid: bool | None = None
+    # The NIS binary form with signatures (``EncodedTx.signed``) when the codec computed it
+    # (block members): what ``core.nem.verify`` checks. Not part of the identity.
+    signed_form: bytes | None = field(default=None, repr=False, compare=False)
 
     @property
     def multisig(self) -> bool:

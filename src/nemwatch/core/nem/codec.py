@@ -415,6 +415,7 @@ def _build(
         "deadline": j.integer(inner, "deadline", j.UINT31),
         "version": j.integer(inner, "version", j.INT32),
         "signature": signature_hex,
+        "signed_form": signed,
     }
     model = _MODELS.get(kind)
     if model is None or (kind, version) not in txhash.SUPPORTED:
