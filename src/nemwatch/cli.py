@@ -7,6 +7,7 @@ it runs, so ``nemwatch --help`` and the headless mode start fast.
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 
 import click
 
@@ -22,6 +23,9 @@ COMMANDS: dict[str, str] = {
     "check": "nemwatch.commands.watch:check",
     "sim": "nemwatch.commands.sim:command",
     "labels": "nemwatch.commands.labels:labels",
+    "tui": "nemwatch.commands.dashboard:dashboard",
+    "dashboard": "nemwatch.commands.dashboard:dashboard",
+    "serve": "nemwatch.commands.serve:serve",
 }
 
 
@@ -36,10 +40,28 @@ class LazyGroup(click.Group):
         return super().get_command(ctx, cmd_name)
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="nemwatch")
-def main() -> None:
-    """nemwatch: watch NEM (NIS1) addresses, tainted funds and the XEM/JPY price."""
+@click.option("--config", "-c", "config_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Config file, as for `watch` (the dashboard when no command is given).")
+@click.option("--state", "state_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="State directory, as for `watch`.")
+@click.option("--attach", is_flag=True, help="Dashboard of a running `nemwatch watch`, from its store, read-only.")
+@click.option("--no-mouse", is_flag=True, help="Dashboard without mouse reporting (slow links, ssh).")
+@click.pass_context
+def main(ctx: click.Context, config_path: Path | None, state_dir: Path | None, attach: bool, no_mouse: bool) -> None:
+    """nemwatch: watch NEM (NIS1) addresses, tainted funds and the XEM/JPY price.
+
+    With no command, on a terminal: the dashboard (same as `nemwatch tui`); otherwise this help.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from nemwatch.commands.dashboard import has_terminal, open_dashboard
+
+    if not has_terminal():
+        click.echo(ctx.get_help())
+        ctx.exit(0)
+    ctx.exit(open_dashboard(config_path, state_dir, attach=attach, no_mouse=no_mouse, bell=False, color_system="auto"))
 
 
 if __name__ == "__main__":

@@ -54,6 +54,7 @@ class Config(BaseModel):
     price: PriceConfig = PriceConfig()
     alerts: AlertsConfig = AlertsConfig()
     state: StateConfig = StateConfig()
+    keys: dict[str, str] = {}  # dashboard key bindings by id (nemwatch.keymap); validated below
 
     _source: Path | None = PrivateAttr(default=None)
 
@@ -91,6 +92,13 @@ class Config(BaseModel):
     def _one_watch_per_address(cls, watches: tuple[WatchConfig, ...]) -> tuple[WatchConfig, ...]:
         reject_repeats(watches, lambda w: w.address, "address already watched in watch[{}]", "address")
         return watches
+
+    @field_validator("keys")
+    @classmethod
+    def _known_key_ids(cls, keys: dict[str, str]) -> dict[str, str]:
+        from nemwatch.keymap import check_keymap
+
+        return check_keymap(keys)
 
     @field_validator("labels")
     @classmethod

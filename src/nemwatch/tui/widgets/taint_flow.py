@@ -1,0 +1,65 @@
+"""Taint flow pane: a tree from each taint source through its hops (labels as literal text)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from nemwatch.core.query import TaintNode
+from nemwatch.tui import format as fmt
+from nemwatch.tui.widgets.pane import Pane
+
+NO_DATA = "no taint data yet"
+
+
+def node_label(node: TaintNode) -> Text:
+    text = Text()
+    text.append("◆ " if node.hop == 0 else f"{node.hop}↳ ", style="bold magenta" if node.hop == 0 else "magenta")
+    text.append(fmt.pretty(node.address))
+    if node.label:
+        text.append("  ")
+        text.append_text(fmt.safe(node.label, "italic"))
+    if node.amount_micro is not None:
+        text.append(f"  {fmt.xem(node.amount_micro)} XEM", style="bold")
+    return text
+
+
+class TaintFlowPane(Pane):
+    TITLE = "Taint flow"
+
+    def compose(self) -> ComposeResult:
+        tree: Tree[str] = Tree(Text("taint sources"), id="taint-tree")
+        tree.show_root = False
+        yield tree
+
+    @property
+    def tree(self) -> Tree[str]:
+        return self.query_one("#taint-tree", Tree)
+
+    def show(self, roots: tuple[TaintNode, ...]) -> None:
+        tree = self.tree
+        tree.clear()
+        if not roots:
+            tree.root.add_leaf(Text(f"{NO_DATA}: mark a source with t, or add [[taint.source]] to the config", style="dim"))
+        for root in roots:
+            self._add(tree.root, root)
+            if not root.children:
+                tree.root.children[-1].add_leaf(Text(f"{NO_DATA}: hops appear here once the taint models run", style="dim"))
+        tree.root.expand_all()
+        hops = sum(_count(r) for r in roots) - len(roots)
+        self.set_title(f"{len(roots)} source(s), {hops} hop account(s)", key=2)
+
+    def _add(self, parent: TreeNode[str], node: TaintNode) -> None:
+        child = parent.add(node_label(node), data=node.address, expand=True)
+        for sub in node.children:
+            self._add(child, sub)
+
+    def selected(self) -> str | None:
+        node = self.tree.cursor_node
+        return node.data if node is not None and node.data else None
+
+
+def _count(node: TaintNode) -> int:
+    return 1 + sum(_count(c) for c in node.children)
