@@ -166,4 +166,9 @@ def test_market_from_a_scenario_uses_its_path() -> None:
     m = Market.from_scenario(scenario, clock)
     assert m.path[0] == scenario.price_path[0]
     assert (m.trade_xem, m.slot_us) == (scenario.price_trade_xem, 60_000_000 // scenario.price_trades_per_minute)
-    assert m.path_price(datetime(2018, 1, 26, 3, 9, tzinfo=UTC)) == D(99)
+    # the real market: 03:09 UTC is in Zaif's 03:00 candle (O 104.7499 H 104.81 L 103.8702 C 104.3499),
+    # a falling one, so the path climbs from the open to the high over its first third
+    assert scenario.price_candles and m.candles is not None
+    assert m.path_price(datetime(2018, 1, 26, 3, 9, tzinfo=UTC)) == D("104.7499") + (D("104.81") - D("104.7499")) * D("0.9")
+    for t in m.trades_between(datetime(2018, 1, 26, 3, 0, tzinfo=UTC), datetime(2018, 1, 26, 3, 30, tzinfo=UTC)):
+        assert D("103.8702") <= t.price <= D("104.81")

@@ -258,7 +258,9 @@ def test_coincheck_price_path() -> None:
     assert min(p for _, p in path) < Decimal(80)
     window = (jst("2018-01-26T12:09:00"), jst("2018-01-27T23:00:00"))
     inside = [p for w, p in path if window[0] <= w <= window[1]]
-    assert len(inside) >= 3 and all(Decimal(80) < p < Decimal(100) for p in inside)
+    # Zaif's real half-hours: the crash to 70 JPY and the rebound to 113 within the window
+    assert len(inside) == 70 and all(Decimal(70) <= p <= Decimal(113) for p in inside)
+    assert scenario.price_candles == "xem_jpy_zaif_30m_2018-01-19_2018-02-09.csv"
     assert scenario.price_trades_per_minute > 0
 
 

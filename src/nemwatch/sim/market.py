@@ -2,7 +2,10 @@
 shapes of Zaif, GMO Coin, Coincheck and CoinGecko so every price provider can point at it.
 
 Trades follow the scenario's price path (linear interpolation between its points) with a
-small deterministic noise; trade ``i`` happens in the ``i``-th slot of ``60 / trades_per_minute``
+small deterministic noise; a market built on candles (``sim.candles.CandlePath``, e.g. Zaif's
+real 2018 XEM/JPY half-hours) follows each candle's open, extremes and close instead, keeps
+every trade inside the candle's range and scales trade sizes by the candle's relative range
+(the candles have no volume, so sizes are synthetic); trade ``i`` happens in the ``i``-th slot of ``60 / trades_per_minute``
 seconds after the path's start, at a seeded offset inside its slot, so the whole trade tape is
 a pure function of (path, rate, seed) and "now" only decides how much of it is visible. Trade
 ids increase with time; times are whole seconds (as Zaif reports them).
@@ -26,6 +29,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from nemwatch.core.models import Trade
+from nemwatch.sim.candles import CandlePath
 
 Response = tuple[int, dict[str, str], bytes]
 TRADES_LIMIT = 150
@@ -80,7 +84,10 @@ class Market:
         pair: str = "xem_jpy",
         btc_jpy: Decimal = Decimal(1_200_000),
         first_trade_id: int = 80_000_000,
+        candles: CandlePath | None = None,
     ) -> None:
+        if not path and candles is not None:
+            path = candles.points()
         if not path:
             raise ValueError("a market needs a price path")
         if trades_per_minute <= 0:
@@ -97,6 +104,7 @@ class Market:
         self.coin, self.quote = pair.split("_", 1)
         self.btc_jpy = Decimal(btc_jpy)
         self.first_trade_id = first_trade_id
+        self.candles = candles
         self.listed = True  # False: every venue answers as if XEM were delisted
         self.outages: set[str] = set()  # venues answering 503 (names in PROVIDERS)
         self.requests: dict[str, int] = dict.fromkeys(PROVIDERS, 0)
@@ -108,11 +116,17 @@ class Market:
         """The market of a scenario (its ``price_path``, trade rate and trade sizes)."""
         kwargs.setdefault("seed", f"{scenario.seed}-market")
         kwargs.setdefault("trade_xem", scenario.price_trade_xem)
+        name = getattr(scenario, "price_candles", None)
+        if name:
+            kwargs.setdefault("candles", CandlePath.shipped(name))
         return cls(scenario.price_path, scenario.price_trades_per_minute, clock, **kwargs)
 
     # -- the tape ------------------------------------------------------------------------
     def path_price(self, when: datetime) -> Decimal:
-        """The price path at ``when``: linear between points, flat beyond the ends."""
+        """The price path at ``when``: through the candles when there are some, else linear
+        between points; flat beyond the ends."""
+        if self.candles is not None:
+            return self.candles.price(when)
         points = self.path
         if when <= points[0][0]:
             return points[0][1]
@@ -136,7 +150,13 @@ class Market:
         price = (self.path_price(exact) * (1 + self.noise * u)).quantize(PLACES, rounding=ROUND_HALF_EVEN)
         v = Decimal(int.from_bytes(digest[12:16], "big") % 1_000_000) / 1_000_000  # [0, 1)
         lo, hi = self.trade_xem
-        amount = max(lo, (lo + (hi - lo) * v * v).quantize(Decimal("0.1"), rounding=ROUND_DOWN))
+        size = lo + (hi - lo) * v * v
+        if self.candles is not None:
+            price = self.candles.clamp(exact, price)
+            size *= self.candles.size_weight(exact)
+        amount = max(Decimal("0.1"), size.quantize(Decimal("0.1"), rounding=ROUND_DOWN))
+        if self.candles is None:
+            amount = max(lo, amount)
         side = "bid" if digest[16] & 1 else "ask"
         return Trade(
             source="zaif",

@@ -169,6 +169,7 @@ class Scenario:
     price_path: list[tuple[datetime, Decimal]] = field(default_factory=list)
     price_trades_per_minute: int = 0
     price_trade_xem: tuple[Decimal, Decimal] = (Decimal(100), Decimal(10_000))
+    price_candles: str | None = None  # a candle file in sim/data the market replays (see sim.candles)
     scale: ScaleSpec | None = None
     notes: tuple[str, ...] = ()
 

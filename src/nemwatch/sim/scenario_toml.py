@@ -47,6 +47,8 @@ Layout of a file (see ``scenarios/coincheck-2018.toml`` for a full one)::
     trades_per_minute = 6
     trade_xem = ["100", "20000"]
     points = [["2018-01-26T00:00:00+09:00", "118.2"], ...]
+    # or, instead of points: replay a candle file shipped in nemwatch/sim/data
+    candles = "xem_jpy_zaif_30m_2018-01-19_2018-02-09.csv"
 
     [scale]
     transfers = 100000
@@ -86,7 +88,7 @@ _TRANSFER_KEYS = {
     "at", "from", "to", "xem", "mosaics", "message", "message_hex", "message_type", "via", "cosigners",
     "version", "note",
 }
-_PRICE_KEYS = {"trades_per_minute", "trade_xem", "points"}
+_PRICE_KEYS = {"trades_per_minute", "trade_xem", "points", "candles"}
 _SCALE_KEYS = {"transfers", "accounts", "seed", "signing", "taint_share_permille"}
 
 
@@ -202,6 +204,16 @@ def parse_scenario(data: dict[str, Any], default_name: str = "scenario") -> Scen
         if not isinstance(point, list) or len(point) != 2:
             raise ScenarioError(f"[price] point #{j + 1}: expected [time, price]")
         points.append((to_utc(point[0], f"[price] point #{j + 1}"), _decimal(point[1], f"[price] point #{j + 1}")))
+    candles = price.get("candles")
+    if candles is not None:
+        if points or not isinstance(candles, str):
+            raise ScenarioError("[price].candles: the name of a shipped candle file, instead of points")
+        from nemwatch.sim.candles import CandleError, CandlePath
+
+        try:
+            points = CandlePath.shipped(candles).points()
+        except CandleError as err:
+            raise ScenarioError(f"[price].candles: {err}") from None
     trade_xem = price.get("trade_xem", ["100", "10000"])
     if not isinstance(trade_xem, list) or len(trade_xem) != 2:
         raise ScenarioError("[price].trade_xem: expected [min, max]")
@@ -242,6 +254,7 @@ def parse_scenario(data: dict[str, Any], default_name: str = "scenario") -> Scen
         price_path=points,
         price_trades_per_minute=_typed(price, "trades_per_minute", int, "[price]", 0),
         price_trade_xem=(_decimal(trade_xem[0], "[price].trade_xem"), _decimal(trade_xem[1], "[price].trade_xem")),
+        price_candles=candles,
         scale=scale,
         notes=tuple(str(n) for n in notes),
     )
