@@ -3,7 +3,7 @@
 HTTP-level faults (``latency``, ``error``, ``rate_limit``, ``body``) each have a scope: the
 next ``count`` requests, until a simulated time (``for_seconds``), or until cleared; and an
 optional list of path prefixes they apply to. View faults (``wrong_network``, ``lag``,
-``freeze``, ``lie``) change what the node reports until cleared. Control requests under
+``freeze``, ``lie``, ``forge``) change what the node reports until cleared. Control requests under
 ``/_sim/`` are never faulted.
 
 Body faults:
@@ -21,6 +21,8 @@ import threading
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
+
+from nemwatch.sim.forge import Forgery, Invented
 
 BodyKind = Literal["malformed", "truncated", "wrong_types", "huge", "drip"]
 BODY_KINDS = ("malformed", "truncated", "wrong_types", "huge", "drip")
@@ -68,6 +70,7 @@ class ViewFaults:
     lag_blocks: int = 0
     frozen_at: int | None = None
     lie_offset: int = 0
+    forged: dict[int, Forgery] = field(default_factory=dict)  # height -> the block it makes up
 
 
 class Faults:
@@ -162,6 +165,17 @@ class Faults:
         self.view.lie_offset = offset
         return self
 
+    def forge(self, height: int, *, hide: tuple[str, ...] | list[str] = (),
+              invent: tuple[Invented, ...] | list[Invented] = ()) -> Faults:
+        """Serve at ``height`` a block of this node's own, signed by its key: the real one's
+        transactions minus ``hide`` (transaction hashes), plus ``invent`` (transfers it makes
+        up and cannot sign for). See ``nemwatch.sim.forge``."""
+        if height < 1:
+            raise ValueError("height must be positive")
+        with self._lock:
+            self.view.forged[height] = Forgery(tuple(hide), tuple(invent))
+        return self
+
     # --- reading and clearing -----------------------------------------------------------
 
     def take(self, path: str) -> list[HttpFault]:
@@ -179,7 +193,7 @@ class Faults:
 
     def clear(self, kind: str | None = None) -> Faults:
         """Clear every fault, or one kind: latency, error, rate_limit, body, wrong_network,
-        lag, freeze, lie."""
+        lag, freeze, lie, forge."""
         with self._lock:
             if kind is None:
                 self._http = []
@@ -194,6 +208,8 @@ class Faults:
                 self.view.frozen_at = None
             elif kind == "lie":
                 self.view.lie_offset = 0
+            elif kind == "forge":
+                self.view.forged = {}
             else:
                 raise ValueError(f"unknown fault kind {kind!r}")
         return self

@@ -26,6 +26,7 @@ from nemwatch.core.models import MICRO_XEM, Network
 from nemwatch.core.nem import address as nem_address
 from nemwatch.core.nem import nemtime
 from nemwatch.sim.chain import MAX_UNCONFIRMED
+from nemwatch.sim.forge import forge_block
 from nemwatch.sim.ledger import Included
 from nemwatch.sim.netswap import convert_address, swap
 from nemwatch.sim.scenario import Role
@@ -192,6 +193,9 @@ class NisApi:
         block = self.chain.block(height) if height <= self.view_height() else None
         if block is None:
             raise NisError(404, f"block not found in the db '{height}' (org.nem.core.model.Block)")
+        forgery = self.node.faults.view.forged.get(height)
+        if forgery is not None:
+            return forge_block(block.to_json(), forgery, self.node.identity, self.chain.network)
         return block.to_json()
 
     # --- accounts -----------------------------------------------------------------------
