@@ -54,6 +54,7 @@ def build_watchset(config: Config) -> WatchSet:
                 alert_inflow=w.alert_inflow,
                 inflow_min=w.inflow_min_micro,
                 dormant_days=w.dormant_days,
+                alert_mosaics=w.alert_mosaics,
             ),
             backfill_alerts=w.backfill_alerts,
         )

@@ -24,6 +24,7 @@ from nemwatch.config.fields import (
     reject_repeats,
     type_name,
 )
+from nemwatch.config.mosaic_thresholds import MosaicThresholds
 from nemwatch.core.models import MICRO_XEM
 
 LabelKind = Literal["exchange", "relay", "thief", "victim", "service", "bystander", "other"]
@@ -72,6 +73,7 @@ class WatchConfig(BaseModel):
     inflow_min_micro: MicroXem = Field(0, alias="inflow_min_xem")
     dormant_days: PositiveInt | None = None
     backfill_alerts: Flag = False
+    alert_mosaics: MosaicThresholds = ()
 
 
 class LabelConfig(BaseModel):

@@ -14,6 +14,7 @@ from pydantic import BaseModel, SecretStr
 from nemwatch.config.defaults import BUILTIN_DEFAULT_NAME
 from nemwatch.config.fields import XemAmount, micro_to_xem
 from nemwatch.config.model import Config
+from nemwatch.config.mosaic_thresholds import PairsAsTable
 from nemwatch.redact import MASK, redact_url
 
 
@@ -48,6 +49,8 @@ def model_to_toml_data(model: BaseModel) -> dict[str, Any]:
         key = field.alias or name
         if any(isinstance(m, XemAmount) for m in field.metadata):
             out[key] = micro_to_xem(value)
+        elif any(isinstance(m, PairsAsTable) for m in field.metadata):
+            out[key] = {k: _plain(v) for k, v in value}
         else:
             out[key] = _plain(value)
     return out
