@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from click.testing import CliRunner
 
@@ -45,3 +46,22 @@ async def test_demo_values_alerts_in_jpy_and_tracks_the_price() -> None:
     assert priced and all(a.price_source == "zaif" for a in priced)
     assert report.prices and all(80 < p < 130 for _, p, _ in report.prices)
     assert "XEM/JPY (zaif)" in out.getvalue()
+
+
+def test_demo_headless_prints_json_lines_and_json_is_its_alias() -> None:
+    outputs = []
+    for flag in ("--headless", "--json"):
+        result = CliRunner().invoke(main, ["demo", "--speed", "0", "--until", "2018-01-26T00:05", flag])
+        assert result.exit_code == 0, result.output
+        outputs.append([json.loads(line) for line in result.output.splitlines()])
+    assert outputs[0] and [line["alert_id"] for line in outputs[0]] == [line["alert_id"] for line in outputs[1]]
+
+
+async def test_demo_says_how_close_its_market_comes_to_the_real_compensation_price() -> None:
+    out = io.StringIO()
+    report = await play(out=out, speed=0, until=datetime(2018, 1, 26, 0, 5, tzinfo=UTC) - JST)
+    assert report.compensation_vwap is not None
+    assert abs(report.compensation_vwap - Decimal("88.549")) < Decimal("0.9")  # near, never exact
+    text = out.getvalue()
+    assert f"{report.compensation_vwap:.3f} JPY; Coincheck paid 88.549" in text
+    assert "Zaif's real XEM/JPY" in text and "no volume" in text and "synthetic" in text

@@ -38,6 +38,9 @@ JST = timedelta(hours=9)
 DEFAULT_FROM = datetime(2018, 1, 25, 23, 55, tzinfo=UTC) - JST  # JST wall times, as UTC
 DEFAULT_UNTIL = datetime(2018, 1, 26, 12, 30, tzinfo=UTC) - JST
 DETECTED_2018 = datetime(2018, 1, 26, 11, 25, tzinfo=UTC) - JST  # when Coincheck noticed
+# Coincheck's compensation: the VWAP of Zaif XEM/JPY from the trading halt to its release
+COMPENSATION = (datetime(2018, 1, 26, 12, 9, tzinfo=UTC) - JST, datetime(2018, 1, 27, 23, 0, tzinfo=UTC) - JST)
+PUBLISHED_VWAP = Decimal("88.549")
 
 _LABEL_KINDS = {
     Role.HOT_WALLET: "victim",
@@ -68,6 +71,7 @@ class DemoReport:
     blocks: int = 0
     first_outflow: Alert | None = None
     prices: list[tuple[datetime, Decimal, str]] = field(default_factory=list)
+    compensation_vwap: Decimal | None = None  # the simulated tape's VWAP over COMPENSATION
 
     @property
     def outflow_xem(self) -> int:
@@ -167,6 +171,8 @@ async def play(
                     pause = step / speed - (time.monotonic() - began)
                     if pause > 0:
                         sleep(pause)
+            if not as_json and sim.market_server is not None:
+                report.compensation_vwap = sim.market_server.market.vwap(*COMPENSATION)
         finally:
             await client.aclose()
             if monitor is not None:
@@ -215,7 +221,21 @@ def _summary(report: DemoReport) -> str:
             f"First alert at {jst(first.detected_at)} ({first.stage.value}); in 2018 the theft was "
             f"noticed at {jst(DETECTED_2018)}, {hours:.1f} hours later."
         )
+    lines += market_note(report.compensation_vwap)
     return "\n".join(lines) + "\n"
+
+
+def market_note(vwap: Decimal | None) -> list[str]:
+    """How close the simulated market's compensation VWAP is to the real one, and why it differs."""
+    if vwap is None:
+        return []
+    off = (vwap - PUBLISHED_VWAP) / PUBLISHED_VWAP * 100
+    return [
+        "The market is Zaif's real XEM/JPY of 2018 (30-minute candles); its trades are drawn inside each candle.",
+        f"VWAP over the compensation window ({jst(COMPENSATION[0])} to {jst(COMPENSATION[1])}) on this tape: "
+        f"{vwap:.3f} JPY; Coincheck paid {PUBLISHED_VWAP} ({off:+.2f}%). It cannot be exact: the candles carry "
+        "no volume, so trade sizes are synthetic (scaled by each candle's range).",
+    ]
 
 
 def run(speed: float, until: datetime | None, as_json: bool) -> int:

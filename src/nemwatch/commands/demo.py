@@ -16,8 +16,12 @@ import click
     "--until", "until", default=None, metavar="TIME",
     help="Stop at this simulated time (ISO 8601; without an offset it is JST). Default: 2018-01-26 12:30 JST.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the alerts as JSON lines (the headless format).")
-def demo(speed: float, until: str | None, as_json: bool) -> None:
+@click.option(
+    "--headless", is_flag=True,
+    help="No dashboard: print the alerts as JSON lines (the headless format of nemwatch watch).",
+)
+@click.option("--json", "as_json", is_flag=True, help="The same as --headless (its former name).")
+def demo(speed: float, until: str | None, headless: bool, as_json: bool) -> None:
     """Replay the 2018 Coincheck theft on a local NIS1 simulator and show what nemwatch raises."""
     from nemwatch import demo as player
 
@@ -27,4 +31,4 @@ def demo(speed: float, until: str | None, as_json: bool) -> None:
         stop = player.parse_until(until) if until else None
     except ValueError as err:
         raise click.BadParameter(str(err), param_hint="--until") from None
-    sys.exit(player.run(speed, stop, as_json))
+    sys.exit(player.run(speed, stop, as_json or headless))
