@@ -331,6 +331,7 @@ class Engine:
                     break
                 self._probed[(height, node)] = block
                 self.heads.served(node, height)
+                self._vetted = max(self._vetted, height)
                 height += 1
 
     # -- following blocks -----------------------------------------------------------------

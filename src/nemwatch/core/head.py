@@ -91,9 +91,10 @@ class HeadTracker:
             self._best_seen[url] = min(self._best_seen[url], height - 1)
 
     def served(self, url: str, height: int) -> None:
-        """``url`` served the block at ``height``: a refusal at or below it is over."""
+        """``url`` served the block at ``height``: a refusal at or below it is over (the head
+        it reports is then probed again before it is believed)."""
         if self._refused.get(url, height + 1) <= height:
-            self._refused[url] = height + 1
+            del self._refused[url]
 
     @property
     def refused(self) -> dict[str, int]:
