@@ -149,7 +149,10 @@ async def test_one_trouble_and_one_recovered_alert_per_outage(tmp_path: Path) ->
             chain.tip += 1
         await engine.cycle()
     rules = [(r, s) for (r, s, _) in alerts(engine)]
-    assert rules == [("node", "firing"), ("node", "resolved")]
+    # the only node down: the node alert is critical, and the watcher says it stalled
+    assert rules == [("node", "firing"), ("stalled", "firing"), ("node", "resolved"), ("stalled", "resolved")]
+    severities = {(a.rule, a.stage.value): a.severity.value for a in engine.store.recent_alerts(10)}
+    assert severities[("node", "firing")] == "critical" and severities[("stalled", "firing")] == "critical"
 
 
 async def test_unconfirmed_then_confirmed_for_urgent_addresses(tmp_path: Path) -> None:

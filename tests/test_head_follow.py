@@ -90,16 +90,34 @@ async def test_fork_search_finds_the_ancestor(depth: int) -> None:
     assert len(reads) <= 12
 
 
-async def test_fork_deeper_than_window_is_refused() -> None:
+@pytest.mark.parametrize(("fork_at", "ancestor", "exact"), [(51, 50, True), (10, 50, False)])
+async def test_fork_below_the_window_walks_back(fork_at: int, ancestor: int, exact: bool) -> None:
+    """Fewer blocks kept than the fork is deep (right after a start): the oldest kept block's
+    parent hash tells whether the fork starts right there; either way nothing processed is kept."""
     chain = RecentChain(window=50)
     for h in range(1, 101):
         chain.add(_block(h))
+    reads: list[int] = []
 
     async def read(h: int) -> Block:
-        return _block(h, fork_at=10)
+        reads.append(h)
+        return _block(h, fork_at=fork_at)
 
-    with pytest.raises(DeepRollbackError):
-        await find_ancestor(chain, read, below=100)
+    fork = await find_ancestor(chain, read, below=100)
+    assert (fork.ancestor, fork.exact, fork.beyond_window, fork.old_tip) == (ancestor, exact, True, 100)
+    assert reads == [51]
+
+
+async def test_fork_deeper_than_nis_can_rewrite_is_refused() -> None:
+    chain = RecentChain()  # 400 blocks kept: a fork below all of them is more than 360 deep
+    for h in range(1, 401):
+        chain.add(_block(h))
+
+    async def read(h: int) -> Block:
+        return _block(h, fork_at=1)
+
+    with pytest.raises(DeepRollbackError, match="360"):
+        await find_ancestor(chain, read, below=400)
 
 
 def test_unlinked_chain_falls_back_to_rereads() -> None:

@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
-from nemwatch.core import agreement, rules
+from nemwatch.core import agreement, reorg, rules, stall
 from nemwatch.core.agreement import BlockUnavailable
 from nemwatch.core.alert import Alert, Severity, Stage, make_alert_id
 from nemwatch.core.eventbus import EventBus
@@ -43,8 +43,8 @@ from nemwatch.core.events import (
     RollbackHandled,
     WatchListChanged,
 )
-from nemwatch.core.follow import DeepRollbackError, RecentChain, find_ancestor
-from nemwatch.core.head import HeadDecision, HeadTracker, NodeState
+from nemwatch.core.follow import REWRITE_LIMIT, DeepRollbackError, RecentChain, find_ancestor
+from nemwatch.core.head import HeadDecision, HeadTracker, NodeState, NodeVerdict
 from nemwatch.core.models import AccountInfo, Block, Network, Transaction, Transfer
 from nemwatch.core.nem.errors import NodeFailure, NotFound
 from nemwatch.core.mosaic_registry import MosaicRegistry
@@ -53,11 +53,12 @@ from nemwatch.core.movements import levy_charges, movement_row
 from nemwatch.core.store import BlockRow, Cursor, Store, TransferRow, TransferStatus
 from nemwatch.core.store.settling import cursors_with_prefix, due_for_settlement
 from nemwatch.core.watchset import WatchSet
-from nemwatch.redact import redact_url
+from nemwatch.redact import redact_url, scrub, secret_parts
 
 log = logging.getLogger("nemwatch.engine")
 
 CHAIN_CURSOR = "chain"
+STALL_CURSOR = "stall"  # height: the stall episode number; hash: "stalled" or "ok"
 _STAGE_SUFFIX = re.compile(r" \[[^\[\]]*\]$")
 UNCONFIRMED_LIFETIME = timedelta(hours=24, minutes=5)  # NIS deadlines are at most 24 h
 
@@ -106,6 +107,8 @@ class EngineSettings:
     balance_check_seconds: float = 600.0
     sinks: tuple[str, ...] = ("stdout",)
     min_severity: Severity = Severity.INFO  # below it an alert is stored but sent nowhere
+    stalled_failed_cycles: int = stall.DEFAULT_FAILED_CYCLES  # failed cycles in a row: ``stalled``
+    stalled_behind_blocks: int = stall.DEFAULT_BEHIND_BLOCKS  # cursor behind the head, not catching up
 
 
 @dataclass
@@ -161,6 +164,11 @@ class Engine:
         self._balance_queue: list[str] = []
         self._last_balance_round: datetime | None = None
         self._restore_node_episodes()
+        self._verdicts: tuple[NodeVerdict, ...] = ()
+        self.stall = stall.StallWatch(settings.stalled_failed_cycles, settings.stalled_behind_blocks)
+        restored = self.store.get_cursor(STALL_CURSOR)
+        if restored is not None:
+            self.stall.restore(restored.height, restored.hash == "stalled")
         self.sync_accounts()
 
     # -- wiring ---------------------------------------------------------------------------
@@ -250,6 +258,46 @@ class Engine:
                 task.cancel()
 
     async def cycle(self) -> CycleStats:
+        """One cycle, watched: a failed one (or one no node answered) counts toward ``stalled``;
+        its error is raised again once counted."""
+        try:
+            stats = await self._cycle()
+        except asyncio.CancelledError:
+            raise
+        except Exception as err:
+            await self._watch_stall(None, f"{type(err).__name__}: {err}")
+            raise
+        error = None if stats.head is not None else self._no_head_cause()
+        await self._watch_stall(stats, error)
+        return stats
+
+    def _no_head_cause(self) -> str:
+        troubles = "; ".join(f"{redact_url(v.url)}: {v.state.value}, {v.detail}" for v in self._verdicts)
+        return f"no node gave a usable height ({troubles or 'no node configured'})"
+
+    async def _watch_stall(self, stats: CycleStats | None, error: str | None) -> None:
+        """Feed the stall watch; an episode edge becomes a ``stalled`` alert, sent at once."""
+        if error is not None:
+            secrets = [part for v in self._verdicts for part in secret_parts(v.url)]
+            error = scrub(error, secrets)
+        try:
+            cursor = self.store.get_cursor(CHAIN_CURSOR)
+            change = self.stall.observe(
+                error=error, head=stats.head if stats else None, cursor=cursor.height if cursor else None
+            )
+            if change is None:
+                return
+            log.log(logging.ERROR if change.kind == "stalled" else logging.WARNING, "%s: %s", change.kind, change.cause)
+            alert = stall.stalled_alert(change, network=self.network, now=self.clock())
+            with self._tx():
+                self._queue([alert], stats or CycleStats(), every_sink=True)
+                self.store.set_cursor(STALL_CURSOR, change.episode, "stalled" if change.kind == "stalled" else "ok")
+            if self.delivery is not None:
+                await self.delivery.deliver_pending(self.clock())
+        except Exception:  # the stall watch must never be why the watcher stops
+            log.exception("stall watch failed")
+
+    async def _cycle(self) -> CycleStats:
         stats = CycleStats()
         decision = await self._poll_head(stats)
         head = decision.head
@@ -272,10 +320,13 @@ class Engine:
         answers = await self.source.heights()
         decision = await self._decide_head(answers)
         self._healthy = decision.healthy
+        self._verdicts = decision.verdicts
         now = self.clock()
         transitions = self.heads.transitions(decision)
         if transitions:
             alerts = [rules.node_alert(t, network=self.network, now=now) for t in transitions]
+            if not decision.healthy:  # every node down (or unusable): the watcher is blind
+                alerts = [stall.no_node_left(a) for a in alerts]
             with self._tx():
                 self._queue(alerts, stats)
                 for t in transitions:
@@ -340,8 +391,7 @@ class Engine:
         cursor = self.store.get_cursor(CHAIN_CURSOR)
         if cursor is None:
             start = self.settings.start_height - 1 if self.settings.start_height else head
-            self.store.set_cursor(CHAIN_CURSOR, start, None)
-            cursor = Cursor(CHAIN_CURSOR, start, None)
+            cursor = await self._anchor(start)
             log.info("starting at height %d", start + 1)
         position = cursor.height
         if self.chain.tip is not None and (head < position or (not self.chain.linked and head > position)):
@@ -366,6 +416,18 @@ class Engine:
             await self.mosaics.prefetch(self.source, block.transactions, self.watch)
             self._commit_block(block, head, stats)
             height += 1
+
+    async def _anchor(self, start: int) -> Cursor:
+        """The first cursor: the block at ``start`` is kept (its hash in the cursor) though not
+        processed, so a fork of the very first processed block is seen and walked back."""
+        anchor = await self.read_block(start) if start >= 1 else None
+        with self._tx():
+            if anchor is not None:
+                self.store.record_block(BlockRow.from_block(anchor))
+            self.store.set_cursor(CHAIN_CURSOR, start, anchor.hash if anchor is not None else None)
+        if anchor is not None:
+            self.chain.add(anchor)
+        return Cursor(CHAIN_CURSOR, start, anchor.hash if anchor is not None else None)
 
     async def read_block(self, height: int, stats: CycleStats | None = None) -> Block:
         """The block at ``height`` as the healthy nodes agree on it (``core.agreement``): with
@@ -489,6 +551,7 @@ class Engine:
 
     async def _rollback(self, below: int, head: int, stats: CycleStats) -> int:
         """The chain was rewritten at or below ``below``: rewind, re-read, retract what vanished."""
+        oldest_kept = min(self.chain.refs) if self.chain.refs else below
         try:
             fork = await find_ancestor(self.chain, self.read_block, below)
         except DeepRollbackError:
@@ -496,8 +559,10 @@ class Engine:
             raise
         now = self.clock()
         voided = {row.identity: row for row in self.store.transfers_from(fork.ancestor + 1)}
-        # read the new branch before touching the store, so a crash leaves the old state whole
-        new_blocks = [await self.read_block(h) for h in range(fork.ancestor + 1, head + 1)]
+        # read the new branch before touching the store, so a crash leaves the old state whole;
+        # up to the head (a re-inclusion there is no retraction), bounded when far behind it
+        upto = min(head, fork.old_tip + REWRITE_LIMIT)
+        new_blocks = [await self.read_block(h) for h in range(fork.ancestor + 1, upto + 1)]
         seen: set[str] = set()
         for block in new_blocks:
             seen.update(tx.identity for tx in self.watch.matching(block.transactions))
@@ -507,20 +572,28 @@ class Engine:
             retractions += rules.retraction_alerts(
                 self.store.alerts_for_identity(identity), network=self.network, now=now
             )
+        if fork.beyond_window and new_blocks:
+            retractions.append(
+                reorg.deep_fork_alert(
+                    network=self.network, ancestor=fork.ancestor, old_tip=fork.old_tip, new_tip=upto,
+                    oldest_kept=oldest_kept, exact=fork.exact, retracted=len(vanished),
+                    first_new_signature=new_blocks[0].signature, now=now,
+                )
+            )
         with self._tx():
             self.store.rewind(fork.ancestor, CHAIN_CURSOR)
             self._queue(retractions, stats)
         self.chain.drop_above(fork.ancestor)
         for block in new_blocks:
             self._commit_block(block, head, stats)
-        event = RollbackHandled(fork.ancestor, fork.old_tip, head, tuple(vanished), now)
+        event = RollbackHandled(fork.ancestor, fork.old_tip, upto, tuple(vanished), now)
         stats.rollback = event
         self._emit(event)
         log.warning(
             "rollback: blocks above %d rewritten (old tip %d); %d watched transfer(s) vanished",
             fork.ancestor, fork.old_tip, len(vanished),
         )
-        return head
+        return upto
 
     # -- the unconfirmed pool, settling, expiry -------------------------------------------
 
@@ -726,12 +799,14 @@ class Engine:
         jpy = (Decimal(alert.amount) * price / Decimal(1_000_000)).quantize(Decimal("0.01"))
         return replace(alert, amount_jpy=jpy, price_jpy=price, price_source=source)
 
-    def _queue(self, alerts: Sequence[Alert], stats: CycleStats) -> list[Alert]:
-        """Store alerts (inside the caller's transaction) and queue them for every sink."""
+    def _queue(self, alerts: Sequence[Alert], stats: CycleStats, *, every_sink: bool = False) -> list[Alert]:
+        """Store alerts (inside the caller's transaction) and queue them for every sink
+        (below ``min_severity``: for none, unless ``every_sink``)."""
         if not alerts:
             return []
-        priced = [self._price(a) for a in alerts]
-        floor = self.settings.min_severity.rank
+        # each inclusion of a transaction has its own alert ids (see core.reorg)
+        priced = [self._price(a) for a in reorg.rekey(alerts, self.store.alerts_for_identity, network=self.network)]
+        floor = self.settings.min_severity.rank if not every_sink else Severity.INFO.rank
         added = self.store.add_alerts([a for a in priced if a.severity.rank >= floor], self.settings.sinks)
         added += self.store.add_alerts([a for a in priced if a.severity.rank < floor], ())
         stats.alerts.extend(added)

@@ -13,6 +13,14 @@ computed hash) and checks every new block against it:
 
 A fork's common ancestor is found by binary search over the stored window (signatures match at
 and below the ancestor, differ above it), so a 359-block rollback costs about nine reads.
+
+A fork can also reach the oldest block kept: right after the start, only the anchor (the block
+at the start height) and the few blocks processed since are kept. The follower then walks back
+on the nodes: the new chain's block at the oldest kept height names its parent's hash
+(``prevBlockHash``); when it matches the parent hash stored with the old block, the ancestor is
+exactly the height below. When it does not, nothing we processed survives: the follower
+re-follows from the oldest kept height, as long as the fork is not deeper than NIS can rewrite
+(``REWRITE_LIMIT``); a deeper one is refused (``DeepRollbackError``).
 """
 
 from __future__ import annotations
@@ -48,6 +56,8 @@ class Fork:
 
     ancestor: int
     old_tip: int
+    beyond_window: bool = False  # the fork reached the oldest block kept
+    exact: bool = True  # False: the true ancestor is lower; ``ancestor`` is where re-following starts
 
 
 @dataclass
@@ -113,11 +123,12 @@ async def find_ancestor(chain: RecentChain, read: BlockReader, below: int) -> Fo
     old_tip = chain.tip if chain.tip is not None else below
     heights = sorted(h for h in chain.refs if h <= below)
     if not heights:
-        raise DeepRollbackError("no stored block to compare with")
-    if (await read(heights[0])).signature != chain.refs[heights[0]].signature:
-        raise DeepRollbackError(
-            f"the chain differs at height {heights[0]}, the oldest block kept: deeper than {REWRITE_LIMIT} blocks"
-        )
+        if not chain.refs:
+            raise DeepRollbackError("no stored block to compare with")
+        heights = [min(chain.refs)]
+    oldest = await read(heights[0])
+    if oldest.signature != chain.refs[heights[0]].signature:
+        return walk_back(chain, oldest, old_tip)
     # invariant: heights[:lo] are unchanged, heights[hi + 1:] have changed
     found = heights[0]
     lo, hi = 1, len(heights) - 1
@@ -131,3 +142,24 @@ async def find_ancestor(chain: RecentChain, read: BlockReader, below: int) -> Fo
         else:
             hi = mid - 1
     return Fork(ancestor=found, old_tip=old_tip)
+
+
+def walk_back(chain: RecentChain, new_oldest: Block, old_tip: int) -> Fork:
+    """The fork reached the oldest kept block (``new_oldest`` is the nodes' block there now)."""
+    height = new_oldest.height
+    kept = chain.refs[height]
+    if new_oldest.prev_block_hash == kept.prev_hash:
+        ancestor, exact = height - 1, True  # its parent is shared: the fork starts right here
+    else:
+        ancestor, exact = height - 1, False  # lower still; we processed nothing down there
+    depth = old_tip - ancestor + (0 if exact else 1)
+    if depth > REWRITE_LIMIT:
+        raise DeepRollbackError(
+            f"the chain differs at height {height}, the oldest block kept, and below: "
+            f"at least {depth} blocks deep, more than the {REWRITE_LIMIT} NIS can rewrite"
+        )
+    log.warning(
+        "fork reaches the oldest kept block %d (old tip %d): re-following from %d%s",
+        height, old_tip, height, "" if exact else " (the common ancestor is lower)",
+    )
+    return Fork(ancestor=ancestor, old_tip=old_tip, beyond_window=True, exact=exact)

@@ -439,8 +439,9 @@ _STAGE_SUFFIX = re.compile(r" \[[^\[\]]*\]$")
 
 def retraction_alerts(previous: Iterable[Alert], *, network: str, now: datetime) -> list[Alert]:
     """The ``retracted`` alerts for a transaction that vanished in a rollback, built from the
-    alerts already raised about it (``Store.alerts_for_identity``): one per rule that alerted,
-    none for a rule already retracted."""
+    alerts already raised about it (``Store.alerts_for_identity``, oldest first): one per rule
+    whose latest alert is not a retraction (a re-inclusion after a retraction is live again;
+    ``core.reorg`` gives each inclusion its own ``alert_id``)."""
     latest: dict[str, Alert] = {}
     retracted: set[str] = set()
     for alert in previous:
@@ -450,6 +451,7 @@ def retraction_alerts(previous: Iterable[Alert], *, network: str, now: datetime)
             retracted.add(alert.rule)
         else:
             latest[alert.rule] = alert
+            retracted.discard(alert.rule)
     out = []
     for rule, alert in latest.items():
         if rule in retracted:

@@ -188,6 +188,7 @@ def build_transfer(compiled: CompiledScenario, builder: TxBuilder, seq: int, t: 
         message=t.message,
         message_type=t.message_type,
         version=t.version,
+        deadline=timestamp + t.deadline_seconds if t.deadline_seconds is not None else None,
     )
     try:
         if sender_spec.multisig:

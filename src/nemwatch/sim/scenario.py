@@ -132,6 +132,7 @@ class TransferSpec:
     cosigners: tuple[str, ...] | None = None
     version: int | None = None
     note: str = ""
+    deadline_seconds: int | None = None  # after ``at``; NIS allows up to 24 h (default: 1 h)
 
 
 @dataclass(frozen=True, slots=True)
@@ -390,6 +391,7 @@ class ScenarioBuilder:
         cosigners: Sequence[str] | None = None,
         version: int | None = None,
         note: str = "",
+        deadline_seconds: int | None = None,
     ) -> ScenarioBuilder:
         amount = micro if micro is not None else to_micro(xem, f"transfer {sender} -> {recipient}")
         self.transfers.append(
@@ -405,6 +407,7 @@ class ScenarioBuilder:
                 tuple(cosigners) if cosigners is not None else None,
                 version,
                 note,
+                deadline_seconds,
             )
         )
         return self

@@ -14,7 +14,9 @@ _SETTLING_RULES = ("outflow", "inflow", "multisig_change", "importance_transfer"
 def due_for_settlement(store: Store, max_height: int) -> list[tuple[Alert, int]]:
     """``confirmed`` transaction alerts whose transfer is still confirmed at or below
     ``max_height`` and has no ``settled`` alert yet, with the transfer's current height
-    (which a rollback re-inclusion may have changed)."""
+    (which a rollback re-inclusion may have changed). Only the current inclusion counts: a
+    ``confirmed`` alert followed by a ``retracted`` one was voided, and a re-inclusion settles
+    on its own (``core.reorg``)."""
     marks = ",".join("?" * len(_SETTLING_RULES))
     rows = store.connection.execute(
         f"""
@@ -23,7 +25,8 @@ def due_for_settlement(store: Store, max_height: int) -> list[tuple[Alert, int]]
          WHERE a.stage = 'confirmed' AND a.rule IN ({marks})
            AND t.status = 'confirmed' AND t.height <= ?
            AND NOT EXISTS (SELECT 1 FROM alerts s
-                            WHERE s.identity = a.identity AND s.rule = a.rule AND s.stage = 'settled')
+                            WHERE s.identity = a.identity AND s.rule = a.rule
+                              AND s.stage IN ('settled', 'retracted') AND s.rowid > a.rowid)
          ORDER BY t.height, a.created_at
         """,
         (*_SETTLING_RULES, max_height),
