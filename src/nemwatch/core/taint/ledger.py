@@ -200,6 +200,8 @@ class Ledger:
 
     def apply(self, mv: Movement) -> None:
         height, index, ident, sender, recipient, a, f, ts = mv
+        if not recipient and a:  # an amount paid to nobody is gone, like a fee
+            a, f = 0, a + f
         if (height, index) < self.last:
             raise ValueError(f"movement out of order at height {height} index {index}")
         self.last = (height, index)
@@ -245,7 +247,7 @@ class Ledger:
         tH = taint[H]
         th = fh = tf = ff = tu = fu = tl = fl = 0
         t = tH[s]
-        if t:
+        if t and d:
             ret = t * bd // b
             out = t - ret
             th = out * a // d
