@@ -139,3 +139,12 @@ def make_app(path: Path, **kw: object):  # type: ignore[no-untyped-def]
     source_kw = {k: kw.pop(k) for k in ("banner", "mode", "events") if k in kw}
     source = fake_source(path, **source_kw)
     return NemwatchApp(source, tz=UTC, tick_seconds=0, export_dir=path / "exports", **kw)  # type: ignore[arg-type]
+
+
+def plain(renderable: object, width: int = 160) -> str:
+    """What a Rich renderable shows, as plain text."""
+    from rich.console import Console
+
+    console = Console(width=width, record=True, file=__import__("io").StringIO(), color_system=None)
+    console.print(renderable)
+    return console.export_text()

@@ -104,6 +104,26 @@ def open_dashboard(
     return app.return_code or 0
 
 
+def open_demo(speed: float, until: Any, *, no_mouse: bool) -> int:
+    """The 2018 demo in the dashboard: simulator, engine and a temporary store in-process."""
+    import tempfile
+    from datetime import timedelta, timezone
+
+    from nemwatch.demo import DEFAULT_UNTIL
+    from nemwatch.demo_session import DemoSession
+    from nemwatch.tui.app import NemwatchApp
+    from nemwatch.tui.sources import DemoSource
+
+    with tempfile.TemporaryDirectory(prefix="nemwatch-demo-") as tmp:
+        log_to_file(Path(tmp) / "dashboard.log")
+        session = DemoSession(until=until or DEFAULT_UNTIL, state_dir=Path(tmp))
+        source = DemoSource(session, speed)
+        jst = timezone(timedelta(hours=9), "JST")
+        app = NemwatchApp(source, tz=jst, export_dir=Path.cwd(), tty_guard=not served(), stale_after=timedelta(minutes=15))
+        app.run(mouse=not no_mouse)
+    return app.return_code or 0
+
+
 @click.command()
 @config_option
 @state_option

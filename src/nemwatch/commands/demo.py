@@ -9,8 +9,9 @@ import click
 
 @click.command()
 @click.option(
-    "--speed", type=float, default=1800.0, show_default=True,
-    help="Simulated seconds per real second (0: as fast as possible).",
+    "--speed", type=float, default=None,
+    help="Simulated seconds per real second (0: as fast as possible). "
+    "Default: 1800 headless, 300 in the dashboard.",
 )
 @click.option(
     "--until", "until", default=None, metavar="TIME",
@@ -21,14 +22,27 @@ import click
     help="No dashboard: print the alerts as JSON lines (the headless format of nemwatch watch).",
 )
 @click.option("--json", "as_json", is_flag=True, help="The same as --headless (its former name).")
-def demo(speed: float, until: str | None, headless: bool, as_json: bool) -> None:
-    """Replay the 2018 Coincheck theft on a local NIS1 simulator and show what nemwatch raises."""
-    from nemwatch import demo as player
+@click.option("--no-mouse", is_flag=True, help="Dashboard without mouse reporting.")
+def demo(speed: float | None, until: str | None, as_json: bool, headless: bool, no_mouse: bool) -> None:
+    """Replay the 2018 Coincheck theft on a local NIS1 simulator and show what nemwatch raises.
 
+    On a terminal it opens the dashboard; with --headless (or --json) it prints the alerts as
+    JSON lines; without a terminal it prints them as text, with a summary at the end.
+    """
+    from nemwatch import demo as player
+    from nemwatch.commands.dashboard import has_terminal
+
+    dashboard = not (headless or as_json) and has_terminal()
+    if speed is None:
+        speed = 300.0 if dashboard else 1800.0
     if speed < 0:
         raise click.BadParameter("must be 0 or more", param_hint="--speed")
     try:
         stop = player.parse_until(until) if until else None
     except ValueError as err:
         raise click.BadParameter(str(err), param_hint="--until") from None
+    if dashboard:
+        from nemwatch.commands.dashboard import open_demo
+
+        sys.exit(open_demo(speed, stop, no_mouse=no_mouse))
     sys.exit(player.run(speed, stop, as_json or headless))

@@ -24,7 +24,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import DataTable, Footer, Static, Tree
 
-from nemwatch.core.alert import Severity
+from nemwatch.core.alert import Alert, Severity, Stage
 from nemwatch.core.events import AlertRaised
 from nemwatch.core.nem.address import AddressError, validate
 from nemwatch.core.text import sanitize
@@ -48,6 +48,7 @@ NARROW_BELOW = 100  # columns
 NARROW_HIDDEN = {"taint", "movements"}
 MAIN_ONLY = {"filter", "toggle_pause", "chart_range", "toggle_pane", "open", "add_address", "mark_taint",
              "label_account", "export", "acknowledge", "acknowledge_all", "sort", "maximize", "refresh"}
+QUIET_STAGES = (Stage.SETTLED, Stage.RESOLVED)  # follow-ups: logged, counted, never toasted
 ALERT_ROWS = 200
 MOVEMENT_ROWS = 200
 
@@ -102,6 +103,7 @@ class NemwatchApp(App[None]):
         self.pane_override: dict[str, bool] = {}
         self.narrow = False
         self._dirty: set[str] = set()
+        self._toasts: list[Alert] = []
         self._flush_pending = False
         self.critical_seen: list[str] = []  # alert ids toasted, oldest first (tests read it)
         self.last_export: list[Path] = []
@@ -181,12 +183,13 @@ class NemwatchApp(App[None]):
             self._dirty.add("alerts")
             self._dirty.add("chain")
             alert = event.alert
-            if alert.severity is Severity.CRITICAL and alert.alert_id not in self.critical_seen:
+            if (
+                alert.severity is Severity.CRITICAL
+                and alert.stage not in QUIET_STAGES
+                and alert.alert_id not in self.critical_seen
+            ):
                 self.critical_seen.append(alert.alert_id)
-                self.notify(sanitize(alert.summary, max_len=300), title="CRITICAL alert", severity="error",
-                            timeout=15, markup=False)
-                if self.bell_on_critical:
-                    self.bell()
+                self._toasts.append(alert)
         else:
             kind = type(event).__name__
             self._dirty.add("price" if kind in ("PriceChanged", "PriceTicked") else "chain")
@@ -198,8 +201,20 @@ class NemwatchApp(App[None]):
 
     def flush(self) -> None:
         self._flush_pending = False
+        self.toast_criticals()
         dirty, self._dirty = self._dirty, set()
         self.refresh_all(dirty)
+
+    def toast_criticals(self) -> None:
+        """One toast (and one bell) per burst of new critical alerts, however many arrived."""
+        burst, self._toasts = self._toasts, []
+        if not burst:
+            return
+        newest = sanitize(burst[-1].summary, max_len=300)
+        text = newest if len(burst) == 1 else f"{len(burst)} new critical alerts; newest: {newest}"
+        self.notify(text, title="CRITICAL alert", severity="error", timeout=12, markup=False)
+        if self.bell_on_critical:
+            self.bell()
 
     def refresh_all(self, what: set[str] | None = None) -> None:
         """Re-read and redraw; while paused only the alerts and the status bar move."""

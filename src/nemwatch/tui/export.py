@@ -1,6 +1,7 @@
 """Export what the dashboard shows to CSV files (watchlist, latest movements, alert log).
 
-Text fields are the sanitized store text; a cell that a spreadsheet would run as a formula
+Every cell is sanitized again on the way out (no escape sequence reaches a file a terminal may
+later ``cat``); a cell that a spreadsheet would run as a formula
 (starting with = + - @) gets a leading apostrophe.
 """
 
@@ -12,12 +13,13 @@ from pathlib import Path
 
 from nemwatch.core.models import format_xem
 from nemwatch.core.query import ReadModel
+from nemwatch.core.text import sanitize
 
 LIMIT = 10_000
 
 
 def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
+    text = "" if value is None else sanitize(str(value), max_len=8192)
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 

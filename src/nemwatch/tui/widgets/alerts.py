@@ -38,7 +38,7 @@ class AlertsPane(Pane):
             table.add_row(
                 Text(" " if entry.acknowledged else "•", style="bold"),
                 fmt.severity_text(a.severity),
-                Text(fmt.when(a.tx_time or a.detected_at, tz), style=style),
+                Text(fmt.when(a.detected_at, tz), style=style),
                 fmt.safe(a.rule, style),
                 fmt.safe(a.stage.value, style),
                 fmt.safe(a.summary, style, max_len=300),

@@ -25,6 +25,7 @@ SORTS: tuple[tuple[str, Callable[[WatchedAccount], object]], ...] = (
     ("address", lambda a: a.address),
 )
 RECENT_SECONDS = 24 * 3600
+SHORT_BELOW = 130  # pane columns under which addresses show in short form
 
 
 def glyph(account: WatchedAccount, now: datetime, alerted: set[str]) -> Text:
@@ -79,7 +80,7 @@ class WatchlistPane(Pane):
             move = account.last_move
             table.add_row(
                 glyph(account, now, alerted),
-                fmt.address_text(account.address, short=self.narrow),
+                fmt.address_text(account.address, short=self.narrow or self.size.width < SHORT_BELOW),
                 fmt.safe(label),
                 Text(fmt.xem(account.balance_micro), justify="right"),
                 Text(fmt.jpy(account.value_jpy), justify="right"),
