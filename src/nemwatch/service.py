@@ -75,6 +75,8 @@ def engine_settings(config: Config, **overrides: object) -> EngineSettings:
         balance_check_seconds=float(net.balance_check_seconds),
         sinks=tuple(build_sink_names(config)),
         min_severity=config.alerts.min_severity,
+        stalled_failed_cycles=config.alerts.stalled_failed_cycles,
+        stalled_behind_blocks=config.alerts.stalled_behind_blocks,
     )
     return replace(settings, **overrides)  # type: ignore[arg-type]
 

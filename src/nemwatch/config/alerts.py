@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, StrictStr, field_validator
+from pydantic import AfterValidator, BaseModel, Field, StrictInt, StrictStr, field_validator
 
 from nemwatch.config.fields import (
     MODEL_CONFIG,
@@ -96,6 +96,10 @@ class AlertsConfig(BaseModel):
     journal_path: LocalPath | None = None
     settled_confirmations: Count = 20
     min_severity: Severity = Severity.INFO
+    # ``stalled`` (critical, to every sink): this many failed cycles in a row, or the cursor more
+    # than this many blocks behind the head without catching up
+    stalled_failed_cycles: Annotated[StrictInt, Field(ge=1)] = 3
+    stalled_behind_blocks: Annotated[StrictInt, Field(ge=1)] = 5
 
     @field_validator("sinks")
     @classmethod
