@@ -2,13 +2,16 @@
 
 Each cycle:
 
-1. asks every node for its height and takes the head a majority supports (``core.head``);
-   node trouble and recovery become alerts, one pair per episode;
+1. asks every node for its height and takes the head a majority supports (``core.head``),
+   believed once a node that reports it serves its block; node trouble and recovery become
+   alerts, one pair per episode;
 2. checks the stored chain against the nodes' (rollbacks, ``core.follow``) and rewinds when it
    was rewritten, retracting alerted transfers that vanished;
-3. fetches each new block once and matches its transactions (multisig inner ones included)
-   against the whole watch set in memory; the block header, the matched transfers, the alerts
-   they cause and the cursor are committed in ONE transaction;
+3. fetches each new block from two healthy nodes, which must serve the same block
+   (``core.agreement``: dissenters are named, a split commits nothing), and matches its
+   transactions (multisig inner ones included) against the whole watch set in memory, checking
+   the matched ones' own signatures (``core.nem.verify``); the block header, the matched
+   transfers, the alerts they cause and the cursor are committed in ONE transaction;
 4. checks the unconfirmed pool of urgent addresses, settles transfers that reached
    ``settle_after`` confirmations, backfills newly watched addresses and reconciles balances;
 5. hands the outbox to the dispatcher: delivery happens after the commit, so a crash at any
