@@ -67,3 +67,19 @@ async def test_a_withdrawal_below_25_deposits_still_alerts_unconfirmed(tmp_path:
         assert [(a.stage, a.tx_hash) for a in late] == [(Stage.CONFIRMED, early[0].tx_hash)]
         assert late[0].detected_at > early[0].detected_at
         await engine.source.aclose()  # type: ignore[attr-defined]
+
+
+async def test_a_node_serves_mosaic_definitions_with_their_levy(tmp_path: Path) -> None:
+    b = ScenarioBuilder("definitions", START, block_interval=60)
+    b.account("issuer", "user", xem=1_000)
+    b.mosaic("loot:coin", owner="issuer", supply=1_000, divisibility=2)
+    b.mosaic("loot:gem", owner="issuer", supply=5)
+    with SimCluster.start(b.build(), nodes=1, clock=ManualClock(START)) as sim:
+        vt = VirtualTime(sim)
+        async with NisClient(sim.urls, Network.MAINNET, clock=vt, sleep=vt.sleep) as client:
+            page = await client.mosaic_definitions("loot")
+            assert [(row.mosaic_id, row.divisibility, row.levy) for _, row in page] == [
+                ("loot:gem", 0, None), ("loot:coin", 2, None)]  # newest first, no levy
+            older = await client.mosaic_definitions("loot", after_id=page[0][0])
+            assert [row.mosaic_id for _, row in older] == ["loot:coin"]  # the id is exclusive
+            assert await client.mosaic_definitions("other") == ()

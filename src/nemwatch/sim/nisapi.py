@@ -25,6 +25,7 @@ from urllib.parse import parse_qs
 from nemwatch.core.models import MICRO_XEM, Network
 from nemwatch.core.nem import address as nem_address
 from nemwatch.core.nem import nemtime
+from nemwatch.sim import poolsync
 from nemwatch.sim.chain import MAX_UNCONFIRMED
 from nemwatch.sim.forge import forge_block
 from nemwatch.sim.ledger import Included
@@ -301,6 +302,12 @@ class NisApi:
             result.append({"meta": {"data": tx.inner_hash}, "transaction": shown})
         return {"data": result}
 
+    def pool_unknown(self, query: dict[str, list[str]], body: bytes) -> Any:
+        return poolsync.unknown_pool(self, body)
+
+    def mosaic_definition_page(self, query: dict[str, list[str]], body: bytes) -> Any:
+        return poolsync.definition_page(self, query)
+
     def mosaic_owned(self, query: dict[str, list[str]], body: bytes) -> Any:
         address = self._address(query)
         height = self.view_height()
@@ -354,6 +361,8 @@ _ROUTES: dict[str, tuple[str, str]] = {
     "/account/transfers/outgoing": ("GET", "transfers_outgoing"),
     "/account/transfers/all": ("GET", "transfers_all"),
     "/account/unconfirmedTransactions": ("GET", "unconfirmed"),
+    "/transactions/unconfirmed": ("POST", "pool_unknown"),
+    "/namespace/mosaic/definition/page": ("GET", "mosaic_definition_page"),
     "/account/mosaic/owned": ("GET", "mosaic_owned"),
     "/transaction/get": ("GET", "transaction_get"),
 }
