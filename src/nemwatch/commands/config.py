@@ -7,14 +7,17 @@ from pathlib import Path
 import click
 
 from nemwatch.config import (
+    EXIT_CONFIG_ERROR,
     Config,
     ConfigError,
     config_error_exit,
     config_to_toml,
     load_config,
     load_config_or_exit,
+    permission_warning,
     resolve_config_path,
 )
+from nemwatch.config.checks import advice, host_problems
 from nemwatch.config.defaults import BUILTIN_DEFAULT_NAME
 
 FILE_ARG = click.argument(
@@ -34,8 +37,25 @@ def config() -> None:
 @config.command()
 @FILE_ARG
 def validate(file: Path | None) -> None:
-    """Check FILE (default: the config nemwatch would use); exit 2 on a problem."""
-    cfg = load_config_or_exit(file)
+    """Check FILE (default: the config nemwatch would use); exit 2 on a problem.
+
+    Every problem is listed, one line each on stderr; an unknown key comes before the missing
+    key it was probably meant to be. A `command:` sink whose program is missing is a problem;
+    a config that watches no address gets a warning.
+    """
+    try:
+        cfg = load_config(file)
+    except ConfigError as err:
+        for line in err.all_lines:
+            click.echo(line, err=True)
+        raise SystemExit(EXIT_CONFIG_ERROR) from None
+    problems = host_problems(cfg)
+    if problems:
+        for problem in problems:
+            click.echo(problem.line, err=True)
+        raise SystemExit(EXIT_CONFIG_ERROR)
+    for line in filter(None, [permission_warning(cfg), *advice(cfg)]):
+        click.echo(line, err=True)
     click.echo(
         f"ok: {_origin(cfg)}: {len(cfg.watches)} watched, "
         f"{len(cfg.taint.sources)} taint sources, {len(cfg.network.nodes)} nodes"

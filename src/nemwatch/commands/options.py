@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from nemwatch.config import Config, load_config_or_exit
+from nemwatch.commands.statedir import state_dir_or_exit
 from nemwatch.config.model import StateConfig
 
 config_option = click.option(
@@ -20,9 +21,12 @@ state_option = click.option(
 
 
 def load(config_path: Path | None, state_dir: Path | None) -> Config:
-    """The config (one clear line and exit 2 on a problem), with ``--state`` applied."""
+    """The config (one clear line and exit 2 on a problem), with ``--state`` applied and the
+    state directory made and checked (one clear line and exit 2 when it cannot be used)."""
     config = load_config_or_exit(config_path)
     if state_dir is not None:
-        state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        config = config.model_copy(update={"state": StateConfig(dir=state_dir.resolve())})
+        state_dir = state_dir_or_exit(state_dir.expanduser()).resolve()
+        config = config.model_copy(update={"state": StateConfig(dir=state_dir)})
+    else:
+        state_dir_or_exit(config.state_dir(create=False))
     return config

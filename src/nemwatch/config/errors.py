@@ -24,11 +24,20 @@ from nemwatch.core.text import sanitize
 class ConfigError(Exception):
     """A config that cannot be used; ``str(err)`` is ``<file>: <where>: <problem>``."""
 
-    def __init__(self, file: str, where: str, problem: str) -> None:
+    def __init__(self, file: str, where: str, problem: str, *, others: tuple[ConfigError, ...] = ()) -> None:
         self.file = file
         self.where = where
+        self.others = others  # the further problems of the same file (``config validate`` lists them)
+        self._first = "nemwatch: " + ": ".join(part for part in (file, where, problem) if part)
+        if others:
+            problem += f" (and {len(others)} more problem{'s' if len(others) > 1 else ''})"
         self.problem = problem
         super().__init__(": ".join(part for part in (file, where, problem) if part))
+
+    @property
+    def all_lines(self) -> list[str]:
+        """Every problem of the file, one line each, as ``nemwatch config validate`` prints them."""
+        return [self._first, *(e.line for e in self.others)]
 
     @property
     def line(self) -> str:
@@ -139,14 +148,20 @@ def describe(error: ErrorDetails, root: type[BaseModel]) -> tuple[Loc, str]:
     return loc, re.sub(r"^Input should be\b", "must be", msg)
 
 
+def _order(error: ErrorDetails) -> int:
+    # An unknown key first: it is most often the misspelling of a key reported missing
+    # (``adress = ...`` makes ``address`` missing), so the cause comes before the effect.
+    return 0 if error["type"] == "extra_forbidden" else 1
+
+
 def from_validation_error(err: ValidationError, file: str, root: type[BaseModel]) -> ConfigError:
-    """The first problem of ``err`` as a ``ConfigError`` (with a count of the others)."""
-    errors = err.errors(include_url=False)
-    loc, problem = describe(errors[0], root)
-    if len(errors) > 1:
-        more = len(errors) - 1
-        problem += f" (and {more} more problem{'s' if more > 1 else ''})"
-    return ConfigError(file, format_loc(loc) or "(top level)", problem)
+    """The first problem of ``err`` as a ``ConfigError`` (with a count of the others, which it
+    also carries in ``others``); unknown keys come first."""
+    errors = sorted(err.errors(include_url=False), key=_order)
+    found = [describe(e, root) for e in errors]
+    others = tuple(ConfigError(file, format_loc(loc) or "(top level)", problem) for loc, problem in found[1:])
+    loc, problem = found[0]
+    return ConfigError(file, format_loc(loc) or "(top level)", problem, others=others)
 
 
 _TOML_POS = re.compile(r"^(?P<msg>.*?) \(at (?:line (?P<line>\d+), column (?P<col>\d+)|end of document)\)$")
