@@ -23,6 +23,8 @@ def _plain(value: Any) -> Any:
         return model_to_toml_data(value)
     if isinstance(value, tuple | list):
         return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, Path):
@@ -62,6 +64,9 @@ def config_to_toml(config: Config) -> str:
     safe = config.redacted()
     data = model_to_toml_data(safe)
     data["network"]["nodes"] = [redact_url(n) for n in data["network"]["nodes"]]
+    data["price"]["urls"] = {k: redact_url(v) for k, v in data["price"].get("urls", {}).items()}
+    # the directory nemwatch will use, not an empty table: [state] dir or the platform default
+    data["state"] = {**data.get("state", {}), "dir": str(config.state_dir(create=False))}
     origin = str(config.source) if config.source is not None else BUILTIN_DEFAULT_NAME
     header = f"# nemwatch effective configuration, from {origin}\n# secrets are shown as {MASK}\n\n"
     return header + tomli_w.dumps(data)
