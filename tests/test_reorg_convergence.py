@@ -228,7 +228,7 @@ async def test_a_fork_of_the_first_processed_block_does_not_wedge(tmp_path: Path
         assert w.stages(first) == ["confirmed", "retracted"]
         assert w.verdicts() == w.chain_verdicts()
         assert w.verdicts()[_hot_hashes(sim)[8]] is True  # later outflows still alerted
-        forks = [a for a in w.lines() if a["rule"] == "node" and a.get("event") == "deep_fork"]
+        forks = [a for a in w.lines() if a["rule"] == "node" and a.get("kind") == "deep_fork"]
         if depth == 1:
             assert forks == []  # the start block is kept: an ordinary one-block fork
         else:

@@ -121,7 +121,7 @@ def deep_fork_alert(
         summary=summary,
         height=ancestor + 1,
         extra=(
-            ("event", "deep_fork"),
+            ("kind", "deep_fork"),
             ("ancestor", ancestor),
             ("ancestor_exact", exact),
             ("old_tip", old_tip),
