@@ -17,14 +17,15 @@ from nemwatch.core.watchset import WatchSet
 from test_engine import HOT, THIEF, Clock
 
 
+QUIET = {"backfill_per_cycle": 0, "balance_checks_per_cycle": 0, "sinks": ("stdout", "journal")}
+
+
 def make(tmp_path: Path, chain: FakeChain, **settings: object) -> Engine:
     return Engine(
         source=chain,
         store=Store.open(tmp_path / "state.sqlite3"),
         watch=WatchSet({HOT: WatchRule(label="hot wallet")}),
-        settings=EngineSettings(
-            **{"backfill_per_cycle": 0, "balance_checks_per_cycle": 0, "sinks": ("stdout", "journal"), **settings}  # type: ignore[arg-type]
-        ),
+        settings=EngineSettings(**{**QUIET, **settings}),  # type: ignore[arg-type]
         clock=Clock(),
     )
 

@@ -5,8 +5,10 @@ Each cycle:
 1. asks every node for its height and takes the head a majority supports (``core.head``),
    believed once a node that reports it serves its block; node trouble and recovery become
    alerts, one pair per episode;
-2. checks the stored chain against the nodes' (rollbacks, ``core.follow``) and rewinds when it
-   was rewritten, retracting alerted transfers that vanished;
+2. checks the stored chain against the nodes' (rollbacks, ``core.follow``; the start block is
+   kept as the anchor, and a fork below everything kept is walked back on the nodes) and
+   rewinds when it was rewritten, retracting alerted transfers that vanished; a transaction
+   included again later is a new inclusion with its own alert ids (``core.reorg``);
 3. fetches each new block from two healthy nodes, which must serve the same block
    (``core.agreement``: dissenters are named, a split commits nothing), and matches its
    transactions (multisig inner ones included) against the whole watch set in memory, checking
@@ -15,7 +17,9 @@ Each cycle:
 4. checks the unconfirmed pool of urgent addresses, settles transfers that reached
    ``settle_after`` confirmations, backfills newly watched addresses and reconciles balances;
 5. hands the outbox to the dispatcher: delivery happens after the commit, so a crash at any
-   moment loses no alert (it may deliver one twice, always with the same ``alert_id``).
+   moment loses no alert (it may deliver one twice, always with the same ``alert_id``);
+6. tells the stall watch how it went (``core.stall``): failed cycles in a row, or a cursor
+   that does not keep up, raise a critical ``stalled`` alert on every sink.
 
 Time and sleep are injected; the engine never reads the wall clock itself.
 """
