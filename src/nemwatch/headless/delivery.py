@@ -11,8 +11,11 @@ by side; for each row:
   The sink is then left alone until that time: its other due rows wait without counting an
   attempt, so a dead endpoint is not hammered and alert order is kept;
 - ``PermanentError``, or retrying for longer than ``give_up_after``: ``dead``, and in the same
-  transaction a "delivery broken" alert (rule ``delivery``, critical) is queued for every
-  other sink. A broken delivery of a "delivery broken" alert is only logged (no cascade).
+  transaction, when it opens an episode of broken delivery on that sink, a "delivery broken"
+  alert (rule ``delivery``, critical) is queued for every other sink: one per episode, not one
+  per dead letter; the sink's next success queues one "delivery recovered" (see ``episodes``).
+  A broken delivery of a ``delivery`` alert is only logged (no cascade). Dead letters are
+  listed and re-sent with ``nemwatch outbox``.
 
 Every error text stored or logged is scrubbed of the sink's secrets. Each outcome is also
 handed to ``on_event`` (e.g. ``EventBus.publish``) as a core ``DeliveryOutcome`` event.
@@ -30,6 +33,7 @@ from datetime import datetime, timedelta
 from nemwatch.core.events import DeliveryOutcome
 from nemwatch.core.rules import DELIVERY, delivery_alert
 from nemwatch.core.store import Delivery, Store
+from nemwatch.headless.episodes import BrokenSinks, recovered_alert
 from nemwatch.headless.logscrub import protect
 from nemwatch.headless.retry import RetryPolicy
 from nemwatch.headless.sinks.base import PermanentError, RetryableError, Sink, describe
@@ -86,6 +90,7 @@ class Dispatcher:
         self._batch = batch
         self._backoff_until: dict[str, datetime] = {}
         self._lock = asyncio.Lock()
+        self._broken = BrokenSinks(store)
         for sink in self._sinks.values():
             protect(sink.secrets)
 
@@ -182,6 +187,7 @@ class Dispatcher:
                 self._store.mark_delivered(row.alert_id, name, at)
                 self._backoff_until.pop(name, None)
                 stats.delivered += 1
+                self._recovered(name, at, stats)
                 self._publish(row, "delivered", None, None, at)
         return stats
 
@@ -206,13 +212,24 @@ class Dispatcher:
         at = self._clock()
         others = [n for n in self._sinks if n != row.sink]
         with self._store.transaction():
+            opens = row.alert.rule != DELIVERY and self._broken.start(row.sink, row.alert_id)
             self._store.mark_dead(row.alert_id, row.sink, error, at)
-            if row.alert.rule != DELIVERY and others:
+            if opens and others:
                 broken = delivery_alert(row.alert, row.sink, error, network=self._network, now=at)
                 stats.raised += len(self._store.add_alerts([broken], others))
         stats.dead += 1
         self._publish(row, "dead", error, None, at)
         log.error("alert %s to %s dead-lettered: %s", row.alert_id, row.sink, error)
+
+    def _recovered(self, sink: str, at: datetime, stats: DeliveryStats) -> None:
+        if self._broken.episode(sink) is None:
+            return
+        first = self._broken.end(sink)
+        others = [n for n in self._sinks if n != sink]
+        if first is not None and others:
+            alert = recovered_alert(sink, first, network=self._network, now=at)
+            stats.raised += len(self._store.add_alerts([alert], others))
+        log.warning("%s delivers again", sink)
 
     def _publish(self, row: Delivery, outcome: str, error: str | None, next_at: datetime | None, at: datetime) -> None:
         if self.on_event is None:

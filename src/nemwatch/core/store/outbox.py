@@ -203,3 +203,54 @@ class AlertTables(StoreBase):
         """Where the most recently recorded line ends: the journal is known up to this byte."""
         rows = self._read("SELECT end_offset FROM journal ORDER BY rowid DESC LIMIT 1")
         return int(rows[0]["end_offset"]) if rows else 0
+
+    # -- dead letters ---------------------------------------------------------------------
+
+    def dead_letters(self, sink: str | None = None, limit: int = 500) -> list[tuple[OutboxRow, Alert]]:
+        """Dead-lettered deliveries with their alerts, newest first (``nemwatch outbox``)."""
+        where, params = _sink_filter(None if sink is None else [sink])
+        rows = self._read(
+            "SELECT o.*, a.json FROM outbox o JOIN alerts a USING (alert_id) "
+            f"WHERE o.state = 'dead'{where} ORDER BY o.settled_at DESC, o.rowid DESC LIMIT ?",
+            (*params, limit),
+        )
+        return [(_outbox(r), _alert(r)) for r in rows]
+
+    def requeue_dead(self, now: datetime, alert_ids: Iterable[str] | None = None, sink: str | None = None) -> int:
+        """Put dead letters back in the outbox, due at ``now`` with their attempts reset; all of
+        them, or those of ``alert_ids`` and/or ``sink``. Returns how many were requeued."""
+        clauses, params = ["state = 'dead'"], [to_db_time(now)]
+        if alert_ids is not None:
+            ids = list(alert_ids)
+            clauses.append(f"alert_id IN ({','.join('?' * len(ids))})")
+            params.extend(ids)
+        if sink is not None:
+            clauses.append("sink = ?")
+            params.append(sink)
+        return self._write(
+            "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?, settled_at = NULL "
+            f"WHERE {' AND '.join(clauses)}",
+            tuple(params),
+        )
+
+    def dead_episode_start(self, sink: str) -> str | None:
+        """The alert id of the first dead letter of ``sink`` since its last delivery: the start of
+        an episode of broken delivery still going on; None when the sink's last outcome was good."""
+        rows = self._read(
+            "SELECT alert_id FROM outbox WHERE sink = ? AND state = 'dead' AND settled_at > coalesce("
+            "(SELECT max(settled_at) FROM outbox WHERE sink = ? AND state = 'delivered'), '') "
+            "ORDER BY settled_at, rowid LIMIT 1",
+            (sink, sink),
+        )
+        return rows[0]["alert_id"] if rows else None
+
+    def pending_sinks(self) -> list[str]:
+        """Every sink name with pending outbox rows."""
+        return [r["sink"] for r in self._read("SELECT DISTINCT sink FROM outbox WHERE state = 'pending'")]
+
+    def dead_letter_sink(self, sink: str, note: str, at: datetime) -> int:
+        """Dead-letter every pending row of ``sink`` (a sink removed from the config) with ``note``."""
+        return self._write(
+            "UPDATE outbox SET state = 'dead', last_error = ?, settled_at = ? WHERE sink = ? AND state = 'pending'",
+            (note[:ERROR_MAX_LEN], to_db_time(at), sink),
+        )
