@@ -198,9 +198,6 @@ class MosaicLevy:
 
 
 @dataclass(frozen=True, slots=True)
-class MosaicDefinitionTx(TxBase):
-    creator: str = ""
-@dataclass(frozen=True, slots=True)
 class LevyCharge:
     """A mosaic levy one transfer pays: ``quantity`` of ``mosaic_id`` (smallest units; micro-XEM
     for ``nem:xem``) from the sender to ``recipient``, on top of what the transfer moves."""
@@ -211,6 +208,9 @@ class LevyCharge:
     levied_on: str  # the transferred mosaic whose definition carries the levy
 
 
+@dataclass(frozen=True, slots=True)
+class MosaicDefinitionTx(TxBase):
+    creator: str = ""
     mosaic_id: str = ""
     description: str = ""
     properties: tuple[tuple[str, str], ...] = ()
