@@ -44,8 +44,7 @@ async def run_watch(service: Service, *, once: bool, config_path: Path | None) -
     last: CycleStats | None = None
     pricing: asyncio.Task[None] | None = None
     if once:
-        await service.start_price()
-        await service.poll_price()
+        await price_once(service)
     elif service.monitor is not None:
         pricing = asyncio.create_task(service.price_loop(stop))
     try:
@@ -76,6 +75,33 @@ async def run_watch(service: Service, *, once: bool, config_path: Path | None) -
         for sig in installed:
             loop.remove_signal_handler(sig)
     return last
+
+
+ONCE_PRICE_BUDGET = 8.0  # seconds a one-cycle run (watch --once, check) gives the price feed
+
+
+async def price_once(service: Service, budget: float = ONCE_PRICE_BUDGET) -> None:
+    """The price for a one-cycle run: nodes first, then a price fetch bounded by ``budget``.
+
+    Without network every price source fails; asking them first would delay the answer that
+    matters (no node answers: cannot work) by many seconds. So the nodes are asked for their
+    height first (one try each, side by side); only when one answers is the price fetched, and
+    then for at most ``budget`` seconds (alerts go out without a JPY amount past it).
+    """
+    if service.monitor is None:
+        return
+    heights = getattr(service.client, "heights", None)
+    if heights is not None:
+        answers = await heights()
+        if not any(isinstance(h, int) for h in answers.values()):
+            log.warning("no node answers: the price is not fetched this run")
+            return
+    try:
+        async with asyncio.timeout(budget):
+            await service.start_price()
+            await service.poll_price()
+    except TimeoutError:
+        log.warning("price: no answer within %g s; alerts of this run carry no JPY amount", budget)
 
 
 def configure_logging(verbose: int = 0, quiet: bool = False) -> None:

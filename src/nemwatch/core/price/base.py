@@ -30,6 +30,7 @@ class ProviderError(PriceError):
         super().__init__(message)
         self.status = status
         self.retry_after = retry_after
+        self.unreachable = False  # the host could not be reached at all (refused, no route, no DNS)
 
     @property
     def throttled(self) -> bool:

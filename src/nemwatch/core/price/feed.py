@@ -175,14 +175,16 @@ class PriceFeed:
 
     def _failed(self, provider: PriceProvider, error: PriceError) -> None:
         st = self.state[provider.name]
+        # the error names its provider first ("zaif: ..."); the log line names it already
+        reason = str(error).removeprefix(f"{provider.name}: ") or type(error).__name__
+        st.last_error = reason
         if isinstance(error, (RateLimited, Unsupported)):
             return
         st.failures += 1
-        st.last_error = str(error)
         rest = backoff_seconds(st.failures, base=self.backoff_base, cap=self.backoff_cap)
         retry_after = getattr(error, "retry_after", None) or 0.0
         st.rest_until = self.monotonic() + max(rest, retry_after)
-        log.warning("price source %s failed (%d in a row): %s", provider.name, st.failures, error)
+        log.warning("price source %s failed (%d in a row): %s", provider.name, st.failures, reason)
 
     def usable(self, capability: Capability) -> list[PriceProvider]:
         """Providers offering ``capability``, in order, not delisted and not resting."""

@@ -7,13 +7,17 @@ when the server asks for a longer pause than ``max_inline_wait`` the call gives 
 with a ``ProviderError`` carrying ``retry_after``, and the feed rests the provider that long.
 Other 4xx answers are not retried.
 
-Error messages name the provider and the URL path only, never the query or headers (a demo
-key may travel there).
+Error messages name the provider, the host, the cause once and the URL path, never the
+userinfo, the query or headers (a demo key may travel there). A host that cannot be reached
+(refused, no route, name not resolved) is not retried inline: without network a price cycle
+ends after one attempt per provider instead of several seconds of backoff each; the feed rests
+the provider and tries again at a later poll.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
@@ -68,8 +72,8 @@ class RateLimitedHttp:
             if isinstance(error, bytes):
                 return error
             attempt += 1
-            if attempt > self.policy.retries:
-                raise error
+            if attempt > self.policy.retries or error.status is None and error.unreachable:
+                raise error  # a host that cannot be reached now is not retried inline
             delay = max(backoff_seconds(attempt, base=self.policy.base_backoff), error.retry_after or 0.0)
             if delay > self.policy.max_inline_wait:
                 raise error
@@ -79,7 +83,9 @@ class RateLimitedHttp:
         self, url: str, params: Mapping[str, str] | None, headers: Mapping[str, str] | None
     ) -> bytes | ProviderError:
         """The body on success, a retryable error to return, or raise a permanent one."""
-        path = httpx.URL(url).path
+        parsed = httpx.URL(url)
+        path = parsed.path
+        host = parsed.host + (f":{parsed.port}" if parsed.port else "")  # never the userinfo
         self.requests += 1
         try:
             async with self.client.stream(
@@ -90,8 +96,10 @@ class RateLimitedHttp:
                     return await self._read_capped(response, path)
                 retry_after = parse_retry_after(response.headers.get("retry-after"))
         except httpx.HTTPError as exc:
-            return ProviderError(f"{self.name}: {type(exc).__name__} on {path}")
-        error = ProviderError(f"{self.name}: HTTP {status} on {path}", status=status, retry_after=retry_after)
+            error = ProviderError(f"{self.name}: {transport_cause(exc, host, self.policy.timeout)} ({path})")
+            error.unreachable = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.UnsupportedProtocol)
+            return error
+        error = ProviderError(f"{self.name}: HTTP {status} from {host} on {path}", status=status, retry_after=retry_after)
         if status == 429 or status >= 500:
             return error
         raise error
@@ -105,3 +113,23 @@ class RateLimitedHttp:
                 raise ProviderError(f"{self.name}: answer on {path} larger than {self.policy.max_bytes} bytes")
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+def transport_cause(exc: httpx.HTTPError, host: str, timeout: float) -> str:
+    """What went wrong reaching ``host``, in one short phrase (no URL: it may hold a secret)."""
+    if isinstance(exc, httpx.TimeoutException):
+        kind = "connect" if isinstance(exc, httpx.ConnectTimeout) else "answer"
+        return f"no {kind} from {host} within {timeout:g} s"
+    reason = " ".join(str(exc).split())
+    inner: BaseException | None = exc
+    while inner is not None:  # httpx says "All connection attempts failed"; the OSError says why
+        if isinstance(inner, OSError) and (inner.strerror or inner.errno):
+            positive = isinstance(inner.errno, int) and inner.errno > 0  # a name lookup's are negative
+            reason = os.strerror(inner.errno) if positive else inner.strerror
+            break
+        inner = inner.__cause__ or inner.__context__
+    # socket errors read "[Errno -3] Temporary failure in name resolution": keep the words
+    reason = reason.split("] ", 1)[1] if reason.startswith("[Errno") and "] " in reason else reason
+    if isinstance(exc, httpx.ConnectError):
+        return f"cannot connect to {host}: {reason or 'connection failed'}"
+    return f"{type(exc).__name__} talking to {host}" + (f": {reason}" if reason else "")
