@@ -66,7 +66,7 @@ def check_invariants(tr: TaintTracker) -> None:
         if led.hop[P][i] < 0:
             assert held == [0] * NMODELS
     for k in range(len(led.rec_mv)):
-        t = [led.rec_t[m][k] for m in range(NMODELS)]
+        t = list(led.rec_t[k * NMODELS:(k + 1) * NMODELS])
         assert all(0 <= x <= led.rec_mv[k].amount_micro for x in t)
         for m in (H, F):
             assert t[L] <= t[m] <= t[U] <= t[P]

@@ -89,7 +89,7 @@ class Ledger:
         self.burned = [0] * NMODELS
         # records of transfers that carried taint (or seeded it): movement, per-model amounts
         self.rec_mv: list[Movement] = []
-        self.rec_t: list[array[int]] = [array("q") for _ in range(NMODELS)]
+        self.rec_t: array[int] = array("q")  # NMODELS values per record
         self.rec_flags: array[int] = array("l")
         # (account id, model, hop, tainted micro, movement) for each newly tracked account
         self.admissions: list[tuple[int, int, int, int, Movement | None]] = []
@@ -295,45 +295,50 @@ class Ledger:
         srcs = self.srcs
         for m in range(NMODELS):
             t = carried[m]
-            hs = hop[m][s]
             hr = hop[m][r]
-            if hr >= 0:
-                if m == P:
-                    pass  # the recipient's whole balance is poisoned already
-                elif m == F:
-                    if q is not None:
-                        for n, tainted in pieces:
-                            _push(self.queues[r], n, tainted)
+            if hr >= 0:  # taint moves inside the tracked set
+                if m == F:
+                    rq = self.queues[r]
+                    if q is None:
+                        _push(rq, a, 0)
                     else:
-                        _push(self.queues[r], a, 0)
-                    taint[F][r] += t
-                else:
+                        for n, tainted in pieces:
+                            _push(rq, n, tainted)
+                if not t:
+                    continue
+                if m != P:  # (poison: the recipient's whole balance is tainted already)
                     taint[m][r] += t
-                if t and hs >= 0:
-                    self._merge_srcs(m, r, srcs[m][s])
-                    if hs + 1 < hr and self._passes(t, a, hs + 1, r):
-                        hop[m][r] = hs + 1
-                continue
-            if not t:
-                continue
-            if self._passes(t, a, hs + 1, r):
-                flags |= 1 << m
-                self._track(m, r, hs + 1, t, (height, ts, ident), srcs[m][s], mv)
-                if m == P:
-                    self.absorbed[P] += br
-                elif m == F:
-                    nq: deque[Lot] = deque()
-                    _push(nq, br, 0)
-                    for n, tainted in pieces:
-                        _push(nq, n, tainted)
-                    self.queues[r] = nq
-                    taint[F][r] = t
-                else:
-                    taint[m][r] = t
-            else:
-                flags |= 1 << (m + 5)
-                self.left[m] += t
+                ss = srcs[m][s]
+                if ss is not srcs[m][r]:
+                    self._merge_srcs(m, r, ss)
+                hs = hop[m][s]
+                if hs + 1 < hr and self._passes(t, a, hs + 1, r):
+                    hop[m][r] = hs + 1
+            elif t:
+                flags |= self._admit(m, s, r, t, br, pieces, mv)
         self._record(mv, carried, flags)
+
+    def _admit(
+        self, m: int, s: int, r: int, t: int, br: int, pieces: list[tuple[int, int]], mv: Movement
+    ) -> int:
+        """Taint ``t`` reaches untracked ``r`` under model ``m``: track it, or count it as left."""
+        hop = self.hop[m][s] + 1
+        if not self._passes(t, mv.amount_micro, hop, r):
+            self.left[m] += t
+            return 1 << (m + 5)
+        self._track(m, r, hop, t, (mv.height, mv.timestamp, mv.identity), self.srcs[m][s], mv)
+        if m == P:
+            self.absorbed[P] += br
+        elif m == F:
+            nq: deque[Lot] = deque()
+            _push(nq, br, 0)
+            for n, tainted in pieces:
+                _push(nq, n, tainted)
+            self.queues[r] = nq
+            self.taint[F][r] = t
+        else:
+            self.taint[m][r] = t
+        return 1 << m
 
     def _passes(self, t: int, a: int, hop: int, r: int) -> bool:
         th = self.thresholds
@@ -374,8 +379,7 @@ class Ledger:
 
     def _record(self, mv: Movement, carried: tuple[int, ...], flags: int) -> None:
         self.rec_mv.append(mv)
-        for m in range(NMODELS):
-            self.rec_t[m].append(carried[m])
+        self.rec_t.extend(carried)
         self.rec_flags.append(flags)
 
     def clone(self) -> Ledger:
@@ -394,7 +398,7 @@ class Ledger:
         c.seed, c.absorbed = list(self.seed), list(self.absorbed)
         c.left, c.burned = list(self.left), list(self.burned)
         c.rec_mv = list(self.rec_mv)
-        c.rec_t = [array("q", x) for x in self.rec_t]
+        c.rec_t = array("q", self.rec_t)
         c.rec_flags = array("l", self.rec_flags)
         c.admissions = list(self.admissions)
         c.sources = dict(self.sources)

@@ -117,7 +117,7 @@ def transfer_taint(led: Ledger, k: int) -> TransferTaint:
     flags = led.rec_flags[k]
     return TransferTaint(
         led.rec_mv[k],
-        tuple(led.rec_t[m][k] for m in range(NMODELS)),
+        tuple(led.rec_t[k * NMODELS:(k + 1) * NMODELS]),
         frozenset(MODELS[m] for m in range(NMODELS) if flags >> m & 1),
         frozenset(MODELS[m] for m in range(NMODELS) if flags >> (m + 5) & 1),
         bool(flags & SEEDED_FLAG),
