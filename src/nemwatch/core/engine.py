@@ -59,6 +59,7 @@ from nemwatch.core.movement_alerts import movement_alerts
 from nemwatch.core.movements import levy_charges, movement_row
 from nemwatch.core.store import BlockRow, Cursor, Store, TransferRow, TransferStatus
 from nemwatch.core.store.settling import cursors_with_prefix, due_for_settlement
+from nemwatch.core.taintwatch import TaintWatch
 from nemwatch.core.watchset import WatchSet
 from nemwatch.redact import redact_url, scrub, secret_parts
 
@@ -142,6 +143,7 @@ class Engine:
         delivery: Delivery | None = None,
         price: PriceLookup | None = None,
         bus: EventBus | None = None,
+        taint: TaintWatch | None = None,
     ) -> None:
         self.source = source
         self.store = store
@@ -176,6 +178,9 @@ class Engine:
         restored = self.store.get_cursor(STALL_CURSOR)
         if restored is not None:
             self.stall.restore(restored.height, restored.hash == "stalled")
+        self.taint = taint  # the taint models (core.taintwatch): auto-follow, taint alerts
+        if taint is not None:
+            taint.bind(self)
         self.sync_accounts()
 
     # -- wiring ---------------------------------------------------------------------------
@@ -507,6 +512,8 @@ class Engine:
 
     def _commit_block(self, block: Block, head: int, stats: CycleStats) -> None:
         now = self.clock()
+        # taint first: an account this block taints is watched (matched, stored) in this block
+        taint = self.taint.on_block(block, head, now) if self.taint is not None else None
         matched = self.watch.matching(block.transactions)
         self.mosaics.learn(block.transactions, block.height)
         rows, alerts, activity = self._match(matched, head, now)
@@ -517,7 +524,13 @@ class Engine:
             for address, when in activity.items():
                 self.store.set_last_activity(address, when)
             self._queue(alerts, stats)
+            if taint is not None and self.taint is not None:
+                self._queue(self.taint.write(taint), stats)
+                if taint.event is not None:
+                    self._pending.append(taint.event)
             self.store.set_cursor(CHAIN_CURSOR, block.height, block.hash)
+        if taint is not None and taint.new_rows:
+            self.watch_changed()  # auto-followed: backfilled, shown, balance-checked
         self.chain.add(block)
         self._chain_time = block.timestamp
         stats.blocks += 1
@@ -589,10 +602,15 @@ class Engine:
             )
         with self._tx():
             self.store.rewind(fork.ancestor, CHAIN_CURSOR)
+            if self.taint is not None:
+                self.taint.rewind(fork.ancestor)
             self._queue(retractions, stats)
         self.chain.drop_above(fork.ancestor)
         for block in new_blocks:
             self._commit_block(block, head, stats)
+        if self.taint is not None:  # a retracted hop un-taints: its alerts are retracted too
+            with self._tx():
+                self._queue(self.taint.rollback_done(now), stats)
         event = RollbackHandled(fork.ancestor, fork.old_tip, upto, tuple(vanished), now)
         stats.rollback = event
         self._emit(event)

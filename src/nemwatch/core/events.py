@@ -103,6 +103,19 @@ class EventsDropped:
     at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class TaintChanged:
+    """The taint picture changed: a block carried taint (``new_accounts`` joined the tainted
+    set, ``moves`` transfers carried taint) or a rollback un-tainted (``retracted``). Read the
+    picture from ``engine.taint`` or the read model."""
+
+    height: int
+    new_accounts: tuple[str, ...]
+    moves: int
+    retracted: bool
+    at: datetime
+
+
 Event = (
     HeadUpdated
     | BlockProcessed
@@ -114,4 +127,5 @@ Event = (
     | WatchListChanged
     | DeliveryOutcome
     | EventsDropped
+    | TaintChanged
 )

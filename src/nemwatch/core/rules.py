@@ -66,7 +66,9 @@ DELIVERY = "delivery"
 MULTISIG_CHANGE = "multisig_change"
 IMPORTANCE_TRANSFER = "importance_transfer"
 
-TX_RULES = frozenset({OUTFLOW, INFLOW, DORMANT, MULTISIG_CHANGE, IMPORTANCE_TRANSFER})
+# the taint rules about one transaction (``core.taint_rules``) follow rollbacks like these
+TAINT_TX_RULES = frozenset({"taint_move", "taint_exchange", "taint_new_account", "marker_seen", "message_flag", "taint_wakeup"})
+TX_RULES = frozenset({OUTFLOW, INFLOW, DORMANT, MULTISIG_CHANGE, IMPORTANCE_TRANSFER}) | TAINT_TX_RULES
 SETTLE_AFTER = 20
 DEFAULT_CRITICAL_XEM = 100_000 * MICRO_XEM
 _MOSAICS_SHOWN = 2

@@ -1,0 +1,294 @@
+"""The taint tracker's state in the state database (its own schema component, ``taint``).
+
+What is kept, so that taint survives restarts and reloads and the exporter can rebuild it:
+
+- ``taint_movements``: every movement the tracker was fed, in chain order (height, position in
+  the block). Replaying them rebuilds the tracker exactly; a rollback deletes those above the
+  fork. The exporter reads them (also from a read-only store).
+- ``taint_sources``: sources added at run time (config sources come from the config).
+- ``taint_accounts``: the accounts the taint reached, with where it came from (source, the
+  account that passed it on, hop, model), the block that carried the hop and the one in which
+  nemwatch marked the account (the tag lag), and the tainted micro-XEM per model.
+- ``taint_marks``: (account, marker mosaic) pairs already seen, so ``marker_seen`` fires once.
+- ``taint_totals``: where each model's taint is (at rest, at exchanges, left elsewhere, burned).
+
+Migrated like the core (``core.store.migrations``) under its own row of ``schema_versions``, so
+it never collides with the core's steps. A store opened read-only is never migrated: a file
+without these tables reads as empty.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from nemwatch.core.store.db import Store
+from nemwatch.core.store.migrations import migrate
+from nemwatch.core.store.rows import from_db_time, to_db_time
+from nemwatch.core.taint.inputs import MODELS, Model, Movement, TaintSource
+
+COMPONENT = "taint"
+_MODEL_COLUMNS = ", ".join(m.value for m in MODELS)
+
+TAINT_MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    # v1: movements fed to the tracker, run-time sources, tainted accounts, marks, totals
+    (
+        """
+        CREATE TABLE taint_movements (
+            height     INTEGER NOT NULL,
+            position   INTEGER NOT NULL,
+            identity   TEXT NOT NULL,
+            sender     TEXT NOT NULL,
+            recipient  TEXT NOT NULL,
+            amount     INTEGER NOT NULL,
+            fee        INTEGER NOT NULL,
+            tx_time    TEXT NOT NULL,
+            PRIMARY KEY (height, position)
+        )
+        """,
+        """
+        CREATE TABLE taint_sources (
+            address       TEXT PRIMARY KEY,
+            label         TEXT NOT NULL DEFAULT '',
+            since         TEXT NOT NULL,
+            victim        TEXT,
+            added_height  INTEGER NOT NULL,
+            added_at      TEXT NOT NULL
+        )
+        """,
+        f"""
+        CREATE TABLE taint_accounts (
+            address        TEXT PRIMARY KEY,
+            source         TEXT NOT NULL,
+            parent         TEXT,
+            hop            INTEGER NOT NULL,
+            model          TEXT NOT NULL,
+            identity       TEXT,
+            hop_height     INTEGER NOT NULL,
+            marked_height  INTEGER NOT NULL,
+            tainted_at     TEXT NOT NULL,
+            marked_at      TEXT NOT NULL,
+            followed       INTEGER NOT NULL DEFAULT 1,
+            {", ".join(f"{m.value} INTEGER NOT NULL DEFAULT 0" for m in MODELS)}
+        )
+        """,
+        """
+        CREATE TABLE taint_marks (
+            address    TEXT NOT NULL,
+            mosaic_id  TEXT NOT NULL,
+            identity   TEXT,
+            height     INTEGER,
+            PRIMARY KEY (address, mosaic_id)
+        )
+        """,
+        """
+        CREATE TABLE taint_totals (
+            model         TEXT PRIMARY KEY,
+            seeded        INTEGER NOT NULL,
+            at_rest       INTEGER NOT NULL,
+            at_exchanges  INTEGER NOT NULL,
+            left_other    INTEGER NOT NULL,
+            burned        INTEGER NOT NULL,
+            accounts      INTEGER NOT NULL,
+            height        INTEGER NOT NULL
+        )
+        """,
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TaintedAccountRow:
+    """One account the taint reached; ``tag_lag_blocks`` = marked_height - hop_height."""
+
+    address: str
+    source: str
+    parent: str | None
+    hop: int
+    model: Model
+    identity: str | None
+    hop_height: int
+    marked_height: int
+    tainted_at: datetime
+    marked_at: datetime
+    followed: bool
+    tainted_micro: tuple[int, ...]  # per model, in ``MODELS`` order
+
+    @property
+    def tag_lag_blocks(self) -> int:
+        return self.marked_height - self.hop_height
+
+    def of(self, model: Model) -> int:
+        return self.tainted_micro[MODELS.index(model)]
+
+
+@dataclass(frozen=True, slots=True)
+class TotalsRow:
+    """Where one model's taint is, as of ``height``."""
+
+    model: Model
+    seeded_micro: int
+    at_rest_micro: int
+    at_exchanges_micro: int
+    left_other_micro: int
+    burned_micro: int
+    accounts: int
+    height: int
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeSource:
+    source: TaintSource
+    added_height: int
+    added_at: datetime
+
+
+def _has_tables(conn: sqlite3.Connection) -> bool:
+    return conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'taint_accounts'"
+    ).fetchone() is not None
+
+
+class TaintTables:
+    """The taint tables of one ``Store``; writes join the caller's store transaction."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        if not store.read_only:
+            migrate(store.connection, COMPONENT, TAINT_MIGRATIONS)
+        self.present = _has_tables(store.connection)
+
+    def _rows(self, sql: str, params: tuple[object, ...] = ()) -> list[sqlite3.Row]:
+        if not self.present:
+            return []
+        return self._store.connection.execute(sql, params).fetchall()
+
+    def _exec(self, sql: str, params: tuple[object, ...] = ()) -> None:
+        self._store.connection.execute(sql, params)
+
+    # -- movements ------------------------------------------------------------------------
+
+    def add_movements(self, movements: Iterable[Movement]) -> None:
+        self._store.connection.executemany(
+            "INSERT OR REPLACE INTO taint_movements (height, position, identity, sender, recipient, amount, fee, tx_time) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(m.height, m.index, m.identity, m.sender, m.recipient, m.amount_micro, m.fee_micro, to_db_time(m.timestamp))
+             for m in movements],
+        )
+
+    def movements(self) -> list[Movement]:
+        """Every stored movement, in chain order."""
+        rows = self._rows(
+            "SELECT height, position, identity, sender, recipient, amount, fee, tx_time FROM taint_movements "
+            "ORDER BY height, position"
+        )
+        out = []
+        for r in rows:
+            when = from_db_time(r["tx_time"])
+            assert when is not None
+            out.append(Movement(r["height"], r["position"], r["identity"], r["sender"], r["recipient"],
+                                r["amount"], r["fee"], when))
+        return out
+
+    def last_outgoing(self, address: str, below: int) -> datetime | None:
+        """When ``address`` last sent in a block below ``below`` (None: never seen sending)."""
+        rows = self._rows(
+            "SELECT max(tx_time) AS t FROM taint_movements WHERE sender = ? AND height < ?", (address, below)
+        )
+        return from_db_time(rows[0]["t"]) if rows and rows[0]["t"] else None
+
+    def rewind(self, ancestor: int) -> None:
+        """Forget what a rollback undid: movements, marks and accounts above ``ancestor`` (sources
+        added at run time stay: the user marked them, not the chain)."""
+        self._exec("DELETE FROM taint_movements WHERE height > ?", (ancestor,))
+        self._exec("DELETE FROM taint_marks WHERE height > ?", (ancestor,))
+        self._exec("DELETE FROM taint_accounts WHERE hop_height > ?", (ancestor,))
+
+    # -- sources --------------------------------------------------------------------------
+
+    def add_source(self, source: TaintSource, *, height: int, now: datetime) -> None:
+        self._exec(
+            "INSERT OR REPLACE INTO taint_sources (address, label, since, victim, added_height, added_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (source.address, source.label, to_db_time(source.since), source.victim, height, to_db_time(now)),
+        )
+
+    def runtime_sources(self) -> list[RuntimeSource]:
+        out = []
+        for r in self._rows("SELECT * FROM taint_sources ORDER BY added_height, added_at"):
+            since, added = from_db_time(r["since"]), from_db_time(r["added_at"])
+            assert since is not None and added is not None
+            out.append(RuntimeSource(TaintSource(r["address"], since, r["label"], r["victim"]), r["added_height"], added))
+        return out
+
+    # -- accounts -------------------------------------------------------------------------
+
+    def upsert_account(self, row: TaintedAccountRow) -> None:
+        marks = ", ".join("?" * len(MODELS))
+        self._exec(
+            f"INSERT INTO taint_accounts (address, source, parent, hop, model, identity, hop_height, marked_height, "
+            f"tainted_at, marked_at, followed, {_MODEL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {marks}) "
+            f"ON CONFLICT (address) DO UPDATE SET hop = min(hop, excluded.hop), "
+            + ", ".join(f"{m.value} = excluded.{m.value}" for m in MODELS),
+            (row.address, row.source, row.parent, row.hop, row.model.value, row.identity, row.hop_height,
+             row.marked_height, to_db_time(row.tainted_at), to_db_time(row.marked_at), int(row.followed),
+             *row.tainted_micro),
+        )
+
+    def set_amounts(self, address: str, tainted_micro: Sequence[int], hop: int | None = None) -> None:
+        sets = ", ".join(f"{m.value} = ?" for m in MODELS)
+        if hop is None:
+            self._exec(f"UPDATE taint_accounts SET {sets} WHERE address = ?", (*tainted_micro, address))
+        else:
+            self._exec(f"UPDATE taint_accounts SET {sets}, hop = ? WHERE address = ?", (*tainted_micro, hop, address))
+
+    def remove_accounts(self, addresses: Iterable[str]) -> None:
+        self._store.connection.executemany("DELETE FROM taint_accounts WHERE address = ?", [(a,) for a in addresses])
+
+    def accounts(self) -> list[TaintedAccountRow]:
+        """Every tainted account, sources first, then by hop and the block that tainted it."""
+        out = []
+        for r in self._rows("SELECT * FROM taint_accounts ORDER BY hop, hop_height, address"):
+            tainted_at, marked_at = from_db_time(r["tainted_at"]), from_db_time(r["marked_at"])
+            assert tainted_at is not None and marked_at is not None
+            out.append(TaintedAccountRow(
+                r["address"], r["source"], r["parent"], r["hop"], Model(r["model"]), r["identity"], r["hop_height"],
+                r["marked_height"], tainted_at, marked_at, bool(r["followed"]), tuple(int(r[m.value]) for m in MODELS),
+            ))
+        return out
+
+    # -- marks ----------------------------------------------------------------------------
+
+    def add_mark(self, address: str, mosaic_id: str, identity: str | None, height: int | None) -> None:
+        self._exec(
+            "INSERT OR IGNORE INTO taint_marks (address, mosaic_id, identity, height) VALUES (?, ?, ?, ?)",
+            (address, mosaic_id, identity, height),
+        )
+
+    def marks(self) -> list[tuple[str, str]]:
+        return [(r["address"], r["mosaic_id"]) for r in self._rows("SELECT address, mosaic_id FROM taint_marks")]
+
+    # -- totals ---------------------------------------------------------------------------
+
+    def set_totals(self, rows: Iterable[TotalsRow]) -> None:
+        self._store.connection.executemany(
+            "INSERT OR REPLACE INTO taint_totals (model, seeded, at_rest, at_exchanges, left_other, burned, accounts, height) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(t.model.value, t.seeded_micro, t.at_rest_micro, t.at_exchanges_micro, t.left_other_micro,
+              t.burned_micro, t.accounts, t.height) for t in rows],
+        )
+
+    def totals(self) -> list[TotalsRow]:
+        order = {m.value: i for i, m in enumerate(MODELS)}
+        rows = self._rows("SELECT * FROM taint_totals")
+        out = [
+            TotalsRow(Model(r["model"]), r["seeded"], r["at_rest"], r["at_exchanges"], r["left_other"], r["burned"],
+                      r["accounts"], r["height"])
+            for r in rows
+        ]
+        return sorted(out, key=lambda t: order[t.model.value])
+
+
+__all__ = ["COMPONENT", "RuntimeSource", "TAINT_MIGRATIONS", "TaintTables", "TaintedAccountRow", "TotalsRow"]
