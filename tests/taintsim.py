@@ -47,12 +47,13 @@ def coincheck_settings(addr: object, *, thresholds: Thresholds | None = None, mo
 def taint_engine(sim: SimCluster, db: Path, settings: TaintSettings | None = None) -> Engine:
     vt = VirtualTime(sim)
     client = NisClient(sim.urls, Network.MAINNET, max_rps_per_node=20, burst=20, clock=vt, sleep=vt.sleep)
-    hot = sim.address("coincheck-hot-wallet")
-    ws = WatchSet({hot: WatchRule(label="Coincheck hot wallet", urgent=True)})
-    for x in EXCHANGES:
-        ws.labels[sim.address(x)] = (x, "exchange")
-    for i in range(1, 10):
-        ws.labels[sim.address(f"second-hop-{i}")] = (f"second-hop-{i}", "thief")
+    ws = WatchSet()
+    if "coincheck-hot-wallet" in sim.compiled.keys:
+        ws.add(sim.address("coincheck-hot-wallet"), WatchRule(label="Coincheck hot wallet", urgent=True))
+        for x in EXCHANGES:
+            ws.labels[sim.address(x)] = (x, "exchange")
+        for i in range(1, 10):
+            ws.labels[sim.address(f"second-hop-{i}")] = (f"second-hop-{i}", "thief")
     return Engine(
         source=client,
         store=Store.open(db, synchronous="NORMAL"),
