@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 import click
@@ -14,7 +15,21 @@ def _first_line(text: str) -> str:
     return " ".join(text.split()).split(". ")[0].rstrip(".")
 
 
-@click.command("sim")
+FAULT_EPILOG = """\b
+Faults on demand (per node): POST /_sim/fault {{"kind": KIND, ...}}; DELETE /_sim/fault clears them.
+Every parameter has a default; HTTP faults also take count, for_seconds and paths. Kinds:
+{kinds}
+Example: curl -s -X POST URL/_sim/fault -d '{{"kind": "error", "status": 503, "count": 3}}'
+"""
+
+
+def _epilog() -> str:
+    from nemwatch.sim.control import fault_kinds_help
+
+    return FAULT_EPILOG.format(kinds="\n".join("  " + line for line in fault_kinds_help().splitlines()))
+
+
+@click.command("sim", epilog=_epilog())
 @click.option("--scenario", "scenario_name", default="coincheck-2018", show_default=True,
               help="A built-in scenario name or a path to a scenario TOML file.")
 @click.option("--speed", type=float, default=None, help="Simulated seconds per real second (default: the scenario's).")
@@ -27,9 +42,16 @@ def _first_line(text: str) -> str:
 @click.option("--frozen", is_flag=True, help="Stop the clock: time moves only with POST /_sim/advance.")
 @click.option("--scale", type=click.IntRange(0), default=0, help="Add this many generated transfers (a benchmark variant).")
 @click.option("--list", "list_only", is_flag=True, help="List the built-in scenarios and exit.")
+@click.option("--write-config", "write_config", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write a ready `nemwatch watch` config for this simulator to FILE (else it is printed).")
 def command(scenario_name: str, speed: float | None, port: int, nodes: int, host: str, market_port: int,
-            no_market: bool, frozen: bool, scale: int, list_only: bool) -> None:
-    """Run local NIS1 nodes that play a scenario, with fault controls under /_sim/."""
+            no_market: bool, frozen: bool, scale: int, list_only: bool, write_config: Path | None) -> None:
+    """Run local NIS1 nodes that play a scenario, with fault controls under /_sim/.
+
+    Prints (or with --write-config writes) a ready config for `nemwatch watch`: the nodes, the
+    scenario's hot wallet watched, the price API, polling fast enough for --speed, and a start
+    height at the scenario's first block, so a watcher started late still sees everything.
+    """
     from nemwatch.sim import ManualClock, ScaledClock, ScenarioError, SimCluster, builtin_names, load_scenario
 
     if list_only:
@@ -62,6 +84,7 @@ def command(scenario_name: str, speed: float | None, port: int, nodes: int, host
     previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         _banner(cluster, frozen, speed or scenario.speed)
+        _ready_config(cluster, frozen, speed or scenario.speed, write_config)
         while not stop.wait(0.5):
             continue  # short waits keep the main thread ready for SIGINT/SIGTERM
     finally:
@@ -69,6 +92,24 @@ def command(scenario_name: str, speed: float | None, port: int, nodes: int, host
             signal.signal(sig, handler)
         cluster.stop()
         click.echo("simulator stopped")
+
+
+def _ready_config(cluster: Any, frozen: bool, speed: float, path: Path | None) -> None:
+    from nemwatch.sim.watchconfig import watch_config_toml
+
+    text = watch_config_toml(cluster, speed, frozen=frozen)
+    if path is None:
+        click.echo("a config for `nemwatch watch` (save it, or use --write-config FILE):")
+        click.echo(text)
+        return
+    try:
+        path.write_text(text, encoding="utf-8")
+        path.chmod(0o600)
+    except OSError as err:
+        click.echo(f"nemwatch sim: cannot write {path}: {err.strerror or err}", err=True)
+        return
+    click.echo(f"config written to {path}; in another terminal: nemwatch watch --config {path} --state DIR")
+    sys.stdout.flush()
 
 
 def _banner(cluster: Any, frozen: bool, speed: float) -> None:
@@ -85,7 +126,7 @@ def _banner(cluster: Any, frozen: bool, speed: float) -> None:
     click.echo("controls (per node):")
     click.echo(f"  GET    {url}/_sim/state")
     click.echo(f"  POST   {url}/_sim/advance   {{\"seconds\": 600}} | {{\"to\": \"2018-01-26T00:10:00+09:00\"}}")
-    click.echo(f"  POST   {url}/_sim/fault     {{\"kind\": \"error\", \"status\": 503, \"count\": 3}}")
+    click.echo(f"  POST   {url}/_sim/fault     {{\"kind\": \"error\", \"status\": 503, \"count\": 3}}  (kinds: nemwatch sim --help)")
     click.echo(f"  DELETE {url}/_sim/fault")
     click.echo(f"  GET    {url}/_sim/requests  | GET {url}/_sim/accounts")
     click.echo("Ctrl-C stops.")

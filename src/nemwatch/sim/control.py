@@ -24,6 +24,33 @@ if TYPE_CHECKING:
 
 _SCOPE_KEYS = ("count", "for_seconds", "paths")
 
+# Every fault kind with its parameters and their defaults (what ``nemwatch sim --help`` and an
+# unknown kind's error list). HTTP faults also take count, for_seconds and paths (default: every
+# request, for ever, every path).
+FAULT_KINDS: dict[str, str] = {
+    "latency": "ms=1000",
+    "error": "status=503, message",
+    "5xx": "status=503 (same as error)",
+    "rate_limit": "retry_after=120 (seconds, ISO time or null), date_form=false",
+    "malformed": "",
+    "truncated": "",
+    "wrong_types": "",
+    "huge": "size=52428800",
+    "drip": "interval=4.0",
+    "wrong_network": "on=true",
+    "lag": "blocks=10",
+    "freeze": "height=now",
+    "lie": "offset=1000",
+    "rollback": "depth=3, mode=reinclude, hashes, reinclude_delay=1, replace_to",
+    "fork": "",
+    "clear": "what (default: every fault)",
+}
+
+
+def fault_kinds_help() -> str:
+    """One line per fault kind: ``kind{param=default, ...}``."""
+    return "\n".join(f"{k}{{{v}}}" if v else k for k, v in FAULT_KINDS.items())
+
 
 def state(node: SimNode) -> dict[str, Any]:
     chain = node.chain
@@ -49,17 +76,16 @@ def state(node: SimNode) -> dict[str, Any]:
 def apply_fault(node: SimNode, spec: dict[str, Any]) -> dict[str, Any]:
     """Apply one fault described as JSON; return a summary (the rollback report for rollbacks).
 
-    kinds: latency{ms}, error{status, message}, rate_limit{retry_after: seconds | ISO time |
-    null, date_form}, malformed, truncated, wrong_types, huge{size}, drip{interval},
-    wrong_network{on}, lag{blocks}, freeze{height (default: now)}, lie{offset},
-    rollback{depth, mode, hashes, reinclude_delay, replace_to}, fork, clear{what}.
+    Kinds and their parameters with defaults: ``FAULT_KINDS``; every parameter has one.
     HTTP faults also take count, for_seconds and paths.
     """
     kind = spec.get("kind")
+    if kind == "5xx":
+        kind = "error"
     scope = {k: spec[k] for k in _SCOPE_KEYS if k in spec}
     faults = node.faults
     if kind == "latency":
-        faults.latency(float(spec["ms"]), **scope)
+        faults.latency(float(spec.get("ms", 1000)), **scope)
     elif kind == "error":
         faults.error(int(spec.get("status", 503)), message=spec.get("message"), **scope)
     elif kind == "rate_limit":
@@ -76,7 +102,7 @@ def apply_fault(node: SimNode, spec: dict[str, Any]) -> dict[str, Any]:
     elif kind == "wrong_network":
         faults.wrong_network(bool(spec.get("on", True)))
     elif kind == "lag":
-        faults.lag(int(spec["blocks"]))
+        faults.lag(int(spec.get("blocks", 10)))
     elif kind == "freeze":
         height = spec.get("height", node.api.view_height())
         faults.freeze(None if height is None else int(height))
@@ -84,7 +110,7 @@ def apply_fault(node: SimNode, spec: dict[str, Any]) -> dict[str, Any]:
         faults.lie(int(spec.get("offset", 1000)))
     elif kind == "rollback":
         report = node.chain.rollback(
-            int(spec["depth"]),
+            int(spec.get("depth", 3)),
             spec.get("mode", "reinclude"),
             hashes=spec.get("hashes"),
             reinclude_delay=int(spec.get("reinclude_delay", 1)),
@@ -96,7 +122,7 @@ def apply_fault(node: SimNode, spec: dict[str, Any]) -> dict[str, Any]:
     elif kind == "clear":
         faults.clear(spec.get("what"))
     else:
-        raise ValueError(f"unknown fault kind {kind!r}")
+        raise ValueError(f"unknown fault kind {kind!r}; valid kinds: {', '.join(FAULT_KINDS)}")
     return {"faults": faults.describe()}
 
 

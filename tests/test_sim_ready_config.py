@@ -1,0 +1,82 @@
+"""``nemwatch sim`` hands a ready watch config for itself, and its fault API is forgiving:
+every parameter has a default and an unknown kind names the valid ones."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterator
+from decimal import Decimal
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from nemwatch.cli import main
+from nemwatch.config import config_from_data
+from nemwatch.service import Service
+from nemwatch.sim import ManualClock, SimCluster
+from nemwatch.sim.control import FAULT_KINDS
+from nemwatch.sim.scenario_toml import load_scenario
+from nemwatch.sim.watchconfig import poll_seconds, watch_config_toml
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[SimCluster]:
+    scenario = load_scenario("coincheck-2018")
+    with SimCluster.start(scenario, nodes=2, clock=ManualClock(scenario.start), market=True) as cluster:
+        yield cluster
+
+
+def test_poll_is_a_quarter_block_in_real_time() -> None:
+    assert poll_seconds(60, 120) == 0.2  # 0.5 s blocks: clamped to the floor
+    assert poll_seconds(60, 6) == 2.5
+    assert poll_seconds(60, 1) == 5.0
+
+
+def test_the_written_config_watches_the_simulators_hot_wallet_from_its_first_block(sim: SimCluster) -> None:
+    text = watch_config_toml(sim, 120)
+    config = config_from_data(tomllib.loads(text, parse_float=Decimal))
+    assert config.network.nodes == tuple(sim.urls)
+    assert [w.address for w in config.watches] == [sim.address("coincheck-hot-wallet")]
+    assert config.watches[0].urgent
+    assert config.network.start_height == sim.scenario.start_height + 1
+    assert config.network.poll_seconds <= 0.5
+    urls = config.price.urls
+    assert {urls.zaif, urls.zaif_chart, urls.gmo, urls.coincheck, urls.coingecko} == {sim.market_url}
+    assert "synthetic" not in config.price.sources
+
+
+async def test_a_late_watcher_still_alerts_the_theft(sim: SimCluster, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    sim.advance_to(sim.scenario.start.replace(hour=16))  # an hour after the first theft transfer
+    data = tomllib.loads(watch_config_toml(sim, 120), parse_float=Decimal)
+    data["price"] = {"sources": []}
+    data["state"] = {"dir": str(tmp_path)}
+    service = Service.build(config_from_data(data))
+    try:
+        for _ in range(400):
+            stats = await service.engine.cycle()
+            if stats.head is not None and stats.cursor >= stats.head:
+                break
+        outflows = [a for a in service.store.recent_alerts(200) if a.rule == "outflow"]
+        assert any(a.amount == 10_000_000 for a in outflows)  # the 10 XEM test transfer at 00:02 JST
+    finally:
+        await service.close()
+
+
+def test_fault_api_defaults_and_names_the_valid_kinds(sim: SimCluster) -> None:
+    url = sim.urls[1] + "/_sim/fault"
+    with httpx.Client() as http:
+        bad = http.post(url, json={"kind": "5xxx"})
+        assert bad.status_code == 400
+        assert "valid kinds: latency, error, 5xx" in bad.json()["error"]
+        for kind in ("latency", "5xx", "lag", "lie", "huge", "drip", "rate_limit"):
+            assert http.post(url, json={"kind": kind}).status_code == 200, kind
+        assert http.delete(url).status_code == 200
+
+
+def test_sim_help_documents_every_fault_kind() -> None:
+    result = CliRunner().invoke(main, ["sim", "--help"])
+    assert result.exit_code == 0
+    for kind in FAULT_KINDS:
+        assert f"\n    {kind}" in result.output
+    assert "--write-config" in result.output
