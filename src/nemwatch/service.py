@@ -24,6 +24,7 @@ from nemwatch.core.price.monitor import PriceMonitor
 from nemwatch.core.price.store import PriceStore
 from nemwatch.core.rules import WatchRule
 from nemwatch.core.store import Store
+from nemwatch.core.taintwatch import TaintSettings, TaintWatch
 from nemwatch.core.watchset import WatchSet
 from nemwatch.headless.delivery import Dispatcher
 from nemwatch.headless.logscrub import protect
@@ -59,6 +60,17 @@ def build_watchset(config: Config) -> WatchSet:
             backfill_alerts=w.backfill_alerts,
         )
     return ws
+
+
+def taint_settings(config: Config, store: Store) -> TaintSettings:
+    """``[taint]`` in core terms; accounts labelled exchange (config or imported) stop the taint."""
+    from nemwatch.config.labelbook import label_book
+    from nemwatch.core.store.labels import LabelTable
+    from nemwatch.core.taint.labels import LabelKind
+
+    imported = LabelTable(store).all() if not store.read_only else ()
+    book = label_book(config, imported)
+    return TaintSettings.of(config.taint, exchanges=book.of_kind(LabelKind.EXCHANGE))
 
 
 def engine_settings(config: Config, **overrides: object) -> EngineSettings:
@@ -138,6 +150,7 @@ class Service:
             clock=clock,
             delivery=dispatcher,
             bus=bus,
+            taint=TaintWatch(taint_settings(config, store)),
         )
         service = cls(config, store, client, dispatcher, engine)
         if price and config.price.sources:
@@ -200,6 +213,8 @@ class Service:
             min_severity=fresh.alerts.min_severity,
             poll_seconds=fresh.network.poll_seconds,
         )
+        if self.engine.taint is not None:  # followed accounts stay watched; new sources apply
+            self.engine.taint.reload(taint_settings(fresh, self.store))
         if fresh.alerts.sinks != self.config.alerts.sinks:
             await self.dispatcher.aclose()
             sinks = build_sinks(

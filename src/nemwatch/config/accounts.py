@@ -109,6 +109,7 @@ class TaintConfig(BaseModel):
     ignore: tuple[Address, ...] = ()
     model: TaintModel = "fifo"
     markers: tuple[MosaicId, ...] = ()
+    wakeup_days: PositiveInt = 7  # a tainted account quiet this long that moves: taint_wakeup
     sources: tuple[TaintSource, ...] = Field((), alias="source")
 
     @field_validator("markers")
