@@ -80,3 +80,24 @@ def test_sim_help_documents_every_fault_kind() -> None:
     for kind in FAULT_KINDS:
         assert f"\n    {kind}" in result.output
     assert "--write-config" in result.output
+
+
+async def test_the_node_alert_names_the_real_cause_not_circuit_open(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    scenario = load_scenario("coincheck-2018")
+    with SimCluster.start(scenario, nodes=2, clock=ManualClock(scenario.start), market=False) as cluster:
+        cluster.advance(600)
+        data = tomllib.loads(watch_config_toml(cluster, 120), parse_float=Decimal)
+        data["state"] = {"dir": str(tmp_path)}
+        data["network"].pop("start_height")
+        service = Service.build(config_from_data(data))
+        try:
+            await service.engine.cycle()
+            httpx.post(cluster.urls[1] + "/_sim/fault", json={"kind": "5xx"})
+            for _ in range(8):
+                cluster.advance(60)
+                await service.engine.cycle()
+            nodes = [a.summary for a in service.store.recent_alerts(50) if a.rule == "node"]
+        finally:
+            await service.close()
+    assert nodes, "a node answering 503 raises a node alert"
+    assert all("HTTP 503" in s and "CircuitOpen" not in s for s in nodes), nodes

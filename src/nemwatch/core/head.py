@@ -168,6 +168,9 @@ class HeadTracker:
 
 def _describe(answer: object) -> str:
     if isinstance(answer, BaseException):
+        detail = getattr(answer, "detail", None)  # a node failure's own words: the cause, no class name
+        if isinstance(detail, str) and detail:
+            return detail[:200]
         text = str(answer) or type(answer).__name__
         return f"{type(answer).__name__}: {text}"[:200]
     return str(answer)[:200]

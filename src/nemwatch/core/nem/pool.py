@@ -158,10 +158,13 @@ class NodePool:
         if pinned is None:
             return NoNodeAvailable("no node can be asked now (all resting, broken or on another network)")
         if pinned.wrong_network:
-            return NoNodeAvailable("node serves another network", node=pinned.name)
+            found = f" (network id {pinned.network_id})" if pinned.network_id is not None else ""
+            return NoNodeAvailable(f"wrong network: the node serves another network{found}", node=pinned.name)
         if pinned.in_backoff(now):
             return RateLimited(429, (pinned.retry_after_until or now) - now, node=pinned.name)
-        return CircuitOpen(f"circuit open after {pinned.consecutive_failures} failures", node=pinned.name)
+        # the cause first (503, refused, wrong answers): "circuit open" alone says nothing useful
+        cause = f"{pinned.last_error}; " if pinned.last_error else ""
+        return CircuitOpen(f"{cause}not asked for now after {pinned.consecutive_failures} failures", node=pinned.name)
 
     # --- sending --------------------------------------------------------------------------
 
