@@ -30,8 +30,10 @@ def test_demo_json_lines_through_the_cli() -> None:
     result = CliRunner().invoke(main, ["demo", "--speed", "0", "--until", "2018-01-26T00:05", "--json"])
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.output.splitlines()]
-    assert lines and all(line["rule"] == "outflow" for line in lines)
+    assert lines and {line["rule"] for line in lines} == {"outflow", "taint_move"}  # the theft seeds the taint
     assert lines[0]["amount_xem"] == "10.000000"
+    seeds = [line for line in lines if line["rule"] == "taint_move"]
+    assert all(line["taint"]["seeded"] and line["taint"]["source_label"] == "thief (NC4)" for line in seeds)
 
 
 def test_demo_rejects_a_bad_until() -> None:

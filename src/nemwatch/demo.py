@@ -12,7 +12,7 @@ import asyncio
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -28,7 +28,10 @@ from nemwatch.core.price.monitor import PriceMonitor
 from nemwatch.core.price.rules import PriceRule, PriceRules
 from nemwatch.core.rules import WatchRule
 from nemwatch.core.store import Store
+from nemwatch.core.taint.picture import ModelPicture
+from nemwatch.core.taintwatch import TaintSettings, TaintWatch
 from nemwatch.core.watchset import WatchSet
+from nemwatch.demo_pace import MAX_JUMP_BLOCKS, Pace
 from nemwatch.sim.clock import ManualClock
 from nemwatch.sim.cluster import SimCluster
 from nemwatch.sim.scenario import Role, Scenario
@@ -58,7 +61,15 @@ def jst(when: datetime) -> str:
     return (when.astimezone(UTC) + JST).strftime("%Y-%m-%d %H:%M:%S JST")
 
 
-PRICE_EVERY = 5  # blocks between price polls
+PRICE_EVERY = 5  # blocks between price polls (while single blocks pass; after each jump otherwise)
+PRICE_POLL = timedelta(minutes=PRICE_EVERY)
+PRICE_LINE = timedelta(hours=1)  # the text output shows the price once an hour
+QUIET_NOTE = timedelta(hours=2)  # the text output names quiet stretches at least this long
+# Rate limits count simulated seconds, and a cycle's requests all go out at one simulated
+# instant: a jump's blocks (plus the head and pool polls) must fit in one burst, or the client
+# would wait in real time for simulated time that does not pass. The simulator is local.
+SIM_BURST = MAX_JUMP_BLOCKS + 10
+SIM_ZAIF_LIMIT = (8.0, 10.0)  # (per second, burst): one price poll's calls at one instant
 PRICE_RULES = (
     PriceRule("move_pct", Decimal(10), 360),  # a 10% move within six hours
     PriceRule("below", Decimal(100)),
@@ -69,9 +80,11 @@ PRICE_RULES = (
 class DemoReport:
     alerts: list[Alert] = field(default_factory=list)
     blocks: int = 0
+    cycles: int = 0  # engine cycles: one per block around transactions, one per jump elsewhere
     first_outflow: Alert | None = None
     prices: list[tuple[datetime, Decimal, str]] = field(default_factory=list)
     compensation_vwap: Decimal | None = None  # the simulated tape's VWAP over COMPENSATION
+    taint: tuple[ModelPicture, ...] = ()  # where the tainted XEM is at the end, per model
 
     @property
     def outflow_xem(self) -> int:
@@ -91,6 +104,44 @@ def _watchset(sim: SimCluster, scenario: Scenario) -> WatchSet:
     ws.add(sim.address("coincheck-hot-wallet"), WatchRule(label="Coincheck hot wallet", urgent=True))
     ws.add(sim.address("thief-nc4"), WatchRule(label="thief (NC4)", critical_xem=1_000_000 * 1_000_000))
     return ws
+
+
+def demo_taint(sim: SimCluster, scenario: Scenario) -> TaintWatch:
+    """The thief as taint source (victim: the hot wallet), exchanges as labelled, 2018 markers."""
+    from nemwatch.config.accounts import KNOWN_MARKERS
+    from nemwatch.core.taint.inputs import TaintSource
+    from nemwatch.core.taint.markers import marker_set
+
+    since = datetime(2018, 1, 26, 0, 2, 13, tzinfo=UTC) - JST
+    thief = TaintSource(sim.address("thief-nc4"), since, "thief (NC4)", sim.address("coincheck-hot-wallet"))
+    exchanges = frozenset(sim.address(s.label) for s in scenario.accounts if s.role is Role.EXCHANGE)
+    return TaintWatch(TaintSettings(sources=(thief,), markers=marker_set(KNOWN_MARKERS), exchanges=exchanges))
+
+
+def taint_lines(pictures: Sequence[ModelPicture]) -> list[str]:
+    """The taint picture per model: tainted XEM at rest, at exchanges, gone elsewhere, burned."""
+    if not pictures or not any(p.seeded_micro for p in pictures):
+        return []
+
+    def xem(micro: int) -> str:
+        return f"{micro // 1_000_000:,}"
+
+    lines = ["Taint picture (XEM; fifo drives the alerts; the bounds bracket every model):",
+             f"  {'model':<12}{'seeded':>16}{'at rest':>16}{'at exchanges':>16}{'elsewhere':>14}{'burned':>10}{'accounts':>10}"]
+    for p in pictures:
+        lines.append(
+            f"  {p.model.value:<12}{xem(p.seeded_micro + p.absorbed_micro):>16}{xem(p.at_rest_micro):>16}"
+            f"{xem(p.at_exchanges_micro):>16}{xem(p.left_other_micro):>14}{xem(p.burned_micro):>10}{p.accounts:>10}"
+        )
+    return lines
+
+
+def _quiet_line(now: datetime, until: datetime, blocks: int) -> str:
+    hours = (until - now).total_seconds() / 3600
+    return (
+        f"{jst(now)}  ...    nothing scheduled for {hours:.1f} h (until {jst(until)}): "
+        f"following up to {blocks} blocks per engine cycle\n"
+    )
 
 
 def _line(alert: Alert) -> str:
@@ -118,7 +169,7 @@ async def play(
         state = state_dir or Path(tmp)
         monitor = _price_monitor(sim, clock)
         client = NisClient(
-            sim.urls, Network.MAINNET, max_rps_per_node=20, burst=20, clock=lambda: clock.now().timestamp()
+            sim.urls, Network.MAINNET, max_rps_per_node=20, burst=SIM_BURST, clock=lambda: clock.now().timestamp()
         )
         engine = Engine(
             source=client,
@@ -129,6 +180,7 @@ async def play(
             ),
             clock=clock.now,
             price=monitor.feed.price_for_alert if monitor else None,
+            taint=demo_taint(sim, scenario),
         )
         try:
             if monitor is not None:
@@ -143,17 +195,30 @@ async def play(
                 out.flush()
             await engine.cycle()
             step = float(scenario.block_interval)
-            steps = 0
+            pace = Pace.for_scenario(sim.compiled)
+            polled: datetime | None = None
+            shown: datetime | None = None
+            quiet: datetime | None = None  # the end of the quiet stretch announced last
             while clock.now() < until:
                 began = time.monotonic()
-                clock.advance(step)
-                steps += 1
+                move = pace.step(clock.now(), until)
+                if move.jump and quiet is None:
+                    quiet = min(pace.quiet_until(clock.now()) or until, until)
+                    if not as_json and quiet - clock.now() >= QUIET_NOTE:
+                        out.write(_quiet_line(clock.now(), quiet, pace.max_blocks))
+                elif not move.jump:
+                    quiet = None
+                clock.advance(step * move.blocks)
+                report.cycles += 1
+                now = clock.now()
                 raised: list[Alert] = []
-                if monitor is not None and steps % PRICE_EVERY == 1:
+                if monitor is not None and (polled is None or now - polled >= PRICE_POLL):
+                    polled = now
                     cycle = await monitor.poll()
                     if cycle.tick is not None:
                         report.prices.append((cycle.now, cycle.tick.price, cycle.tick.source))
-                        if not as_json and steps % 60 == 1:
+                        if not as_json and (shown is None or now - shown >= PRICE_LINE):
+                            shown = now
                             out.write(f"{jst(cycle.now)}  price  XEM/JPY {cycle.tick.price:.3f} ({cycle.tick.source})\n")
                     raised += await engine.raise_alerts(list(cycle.alerts))
                 stats = await engine.cycle()
@@ -167,10 +232,12 @@ async def play(
                     elif alert.stage is not Stage.SETTLED:  # settling is summed up at the end
                         out.write(_line(alert) + "\n")
                 out.flush()
-                if speed > 0:
+                if speed > 0 and not move.jump:  # quiet stretches pass as fast as they can
                     pause = step / speed - (time.monotonic() - began)
                     if pause > 0:
                         sleep(pause)
+            if engine.taint is not None:
+                report.taint = engine.taint.picture()
             if not as_json and sim.market_server is not None:
                 report.compensation_vwap = sim.market_server.market.vwap(*COMPENSATION)
         finally:
@@ -194,6 +261,7 @@ def _price_monitor(sim: SimCluster, clock: ManualClock) -> PriceMonitor | None:
         clock=clock.now,
         monotonic=lambda: clock.now().timestamp(),
         stale_after=timedelta(minutes=15),
+        rate_limits={"zaif": SIM_ZAIF_LIMIT},
     )
     return PriceMonitor(feed, PriceRules(list(PRICE_RULES), stale_after=feed.stale_after), history=timedelta(hours=2))
 
@@ -222,6 +290,7 @@ def _summary(report: DemoReport) -> str:
             f"noticed at {jst(DETECTED_2018)}, {hours:.1f} hours later."
         )
     lines += market_note(report.compensation_vwap)
+    lines += taint_lines(report.taint)
     return "\n".join(lines) + "\n"
 
 

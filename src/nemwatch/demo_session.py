@@ -24,7 +24,7 @@ from nemwatch.core.price.monitor import PriceMonitor
 from nemwatch.core.price.rules import PriceRules
 from nemwatch.core.price.store import PriceStore
 from nemwatch.core.store import Store
-from nemwatch.demo import DEFAULT_FROM, DEFAULT_UNTIL, PRICE_EVERY, PRICE_RULES, _watchset, jst
+from nemwatch.demo import DEFAULT_FROM, DEFAULT_UNTIL, PRICE_EVERY, PRICE_RULES, _watchset, demo_taint, jst
 from nemwatch.sim.clock import ManualClock
 from nemwatch.sim.cluster import SimCluster
 from nemwatch.sim.scenario_toml import load_scenario
@@ -73,6 +73,7 @@ class DemoSession:
                                     unconfirmed_poll_seconds=0, sinks=()),
             clock=self.clock.now,
             price=self.monitor.feed.price_for_alert if self.monitor else None,
+            taint=demo_taint(self.sim, scenario),
         )
         self.hot_wallet = self.sim.address("coincheck-hot-wallet")
         self.thief = self.sim.address("thief-nc4")

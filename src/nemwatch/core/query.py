@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from nemwatch.core.alert import Alert, Severity, Stage
 from nemwatch.core.models import PriceTick
@@ -27,6 +27,9 @@ from nemwatch.core.price.window import window_vwap
 from nemwatch.core.store import Store, TransferRow, TransferStatus
 from nemwatch.core.store.reads import LastMove, StoredAlert, is_readonly_error, transfer_key
 from nemwatch.core.watchset import WatchSet
+
+if TYPE_CHECKING:
+    from nemwatch.core.taint_query import LaunderingProgress, TaintedAccount
 
 T = TypeVar("T")
 Label = tuple[str, str]  # (name, kind)
@@ -328,11 +331,44 @@ class ReadModel:
         return out
 
     def taint_flow(self) -> tuple[TaintNode, ...]:
-        """The taint sources as roots; the hops below them come from the taint models once they
-        record propagation (until then each source stands alone)."""
+        """The taint sources as roots, each account the taint reached below the account that
+        passed it on (from the taint watch's tables; a source alone until taint moves)."""
+        from nemwatch.core.taint_query import TaintReads
+
+        by_parent = TaintReads(self.store, self.label_of).children()
+        roots = dict(self.taint_sources)
+        for rows in by_parent.values():
+            for r in rows:
+                if r.source and r.source not in roots:
+                    roots[r.source] = None
+        seen: set[str] = set(roots)
+
+        def below(address: str) -> tuple[TaintNode, ...]:
+            out = []
+            for r in by_parent.get(address, ()):
+                if r.address in seen:
+                    continue
+                seen.add(r.address)
+                out.append(TaintNode(r.address, self._name(r.address), r.hop, r.source, r.of(r.model), below(r.address)))
+            return tuple(out)
+
         return tuple(
-            TaintNode(address, label or self._name(address), 0, address) for address, label in self.taint_sources
+            TaintNode(address, label or self._name(address), 0, address, None, below(address))
+            for address, label in roots.items()
         )
+
+    def tainted_accounts(self, model: str | None = None) -> list[TaintedAccount]:
+        """Every tainted account: address, label, hop, source, per-model amounts, tag lag."""
+        from nemwatch.core.taint_query import TaintReads
+
+        return TaintReads(self.store, self.label_of).accounts(model)
+
+    def laundering_progress(self) -> list[LaunderingProgress]:
+        """Per model: tainted XEM still at rest vs gone (at exchanges, elsewhere), and in JPY."""
+        from nemwatch.core.taint_query import TaintReads
+
+        tick = self.latest_price()
+        return TaintReads(self.store, self.label_of).progress(tick.price if tick is not None else None)
 
     # -- chain ----------------------------------------------------------------------------
 

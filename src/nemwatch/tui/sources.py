@@ -140,6 +140,8 @@ class EngineSource:
             return f"{address} is already a taint source"
         label = self.read.label_of(address)
         self.read.taint_sources.append((address, label[0] if label else None))
+        if self.engine.taint is not None:  # followed from the next block on, kept in the store
+            return self.engine.taint.add_source(address, label[0] if label else "taint source")
         self.engine.watch.labels.setdefault(address, ("taint source", "thief"))
         return f"{address} marked as a taint source for this session"
 
