@@ -116,3 +116,51 @@ async def test_outbox_lists_and_resends_dead_letters(tmp_path: Path) -> None:
     store.close()
     rest = CliRunner().invoke(main, [*base, "resend", "--all"])
     assert "1 dead letter(s) requeued" in rest.stderr
+
+
+class StalledReader(io.StringIO):
+    """A stream whose writes block until ``release`` is set (a reader that stopped reading)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        import threading
+
+        self.release = threading.Event()
+
+    def write(self, text: str) -> int:
+        self.release.wait(10)
+        return super().write(text)
+
+
+async def test_a_stalled_stdout_reader_does_not_block_the_event_loop() -> None:
+    import asyncio
+    import time
+
+    from nemwatch.headless.sinks import RetryableError
+
+    stream = StalledReader()
+    sink = StdoutSink(stream, timeout=0.2)
+    alert, other = make_alert("s1"), make_alert("s2")
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    task = asyncio.create_task(ticker())
+    started = time.monotonic()
+    with pytest.raises(RetryableError, match="took no line"):
+        await sink.send(alert)
+    with pytest.raises(RetryableError, match="not reading"):
+        await sink.send(other)  # the first line is still stuck: refused at once
+    assert time.monotonic() - started < 1.0
+    assert ticks >= 10  # the loop kept running while the write was stuck
+    stream.release.set()
+    await asyncio.sleep(0.1)
+    await sink.send(alert)  # went through meanwhile: not written twice
+    await sink.send(other)
+    task.cancel()
+    await sink.aclose()
+    assert [json.loads(x)["alert_id"] for x in stream.getvalue().splitlines()] == [alert.alert_id, other.alert_id]
