@@ -84,7 +84,7 @@ def feed(tmp: Path, settings: TaintSettings, until: datetime | None = None) -> F
     clock = [load_scenario("coincheck-2018").start]
     engine = Engine(
         source=NoNode(),  # type: ignore[arg-type]
-        store=Store.open(tmp / "state.sqlite3", synchronous="NORMAL"),
+        store=Store.open(tmp / "nemwatch.sqlite3", synchronous="NORMAL"),
         watch=ws,
         settings=EngineSettings(sinks=()),
         clock=lambda: clock[0],

@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "check": "nemwatch.commands.watch:check",
     "sim": "nemwatch.commands.sim:command",
     "labels": "nemwatch.commands.labels:labels",
+    "export": "nemwatch.commands.export:export",
     "outbox": "nemwatch.commands.outbox:outbox",
     "tui": "nemwatch.commands.dashboard:dashboard",
     "dashboard": "nemwatch.commands.dashboard:dashboard",

@@ -143,20 +143,7 @@ class TaintWatch:
 
     def _rebuild(self) -> None:
         """The tracker from the stored movements (and sources added at run time, at their height)."""
-        self._sources = {s.address: s for s in self.settings.sources}
-        tracker = TaintTracker(self.settings.sources, self.settings.tracker_thresholds)
-        runtime = list(self.tables.runtime_sources())
-        by_height: dict[int, list[Movement]] = {}
-        for mv in self.tables.movements():
-            by_height.setdefault(mv.height, []).append(mv)
-        for height in sorted(by_height):
-            while runtime and runtime[0].added_height < height:
-                self._add_to_tracker(tracker, runtime.pop(0).source)
-            mvs = by_height[height]
-            tracker.apply_block(height, mvs, at=max(m.timestamp for m in mvs))
-        for rest in runtime:
-            self._add_to_tracker(tracker, rest.source)
-        self.tracker = tracker
+        self.tracker, self._sources = rebuild(self.settings, self.tables)
         self._refresh_interest()
 
     def _add_to_tracker(self, tracker: TaintTracker, source: TaintSource) -> None:
@@ -484,6 +471,31 @@ class TaintWatch:
         return out
 
 
+def rebuild(settings: TaintSettings, tables: TaintTables) -> tuple[TaintTracker, dict[str, TaintSource]]:
+    """A tracker folded over the stored movements, with the config's sources and those added at
+    run time (each from the block after the one it was added at); and every source by address."""
+    sources = {s.address: s for s in settings.sources}
+    tracker = TaintTracker(settings.sources, settings.tracker_thresholds)
+    runtime = list(tables.runtime_sources())
+
+    def add(source: TaintSource) -> None:
+        if source.address not in sources:
+            sources[source.address] = source
+            tracker.add_source(source)
+
+    by_height: dict[int, list[Movement]] = {}
+    for mv in tables.movements():
+        by_height.setdefault(mv.height, []).append(mv)
+    for height in sorted(by_height):
+        while runtime and runtime[0].added_height < height:
+            add(runtime.pop(0).source)
+        mvs = by_height[height]
+        tracker.apply_block(height, mvs, at=max(m.timestamp for m in mvs))
+    for rest in runtime:
+        add(rest.source)
+    return tracker, sources
+
+
 def _hop(acc: AccountTaint) -> int:
     return min(x.hop for x in acc.models if x is not None)
 
@@ -493,4 +505,4 @@ def exchanges_of(labels: Collection[tuple[str, str]]) -> frozenset[str]:
     return frozenset(a for a, kind in labels if kind == "exchange")
 
 
-__all__ = ["DEFAULT_WAKEUP_DAYS", "TaintSettings", "TaintStep", "TaintWatch", "exchanges_of"]
+__all__ = ["DEFAULT_WAKEUP_DAYS", "TaintSettings", "TaintStep", "TaintWatch", "exchanges_of", "rebuild"]
