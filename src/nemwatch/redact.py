@@ -191,3 +191,23 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
     for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
         text = text.replace(secret, MASK)
     return text
+
+
+def url_secrets(urls: Iterable[str]) -> list[str]:
+    """The secrets of plain http(s) URLs (nodes, price APIs): the user name and password, and
+    what ``redact_url`` masks (query values named like secrets, long tokens)."""
+    found: list[str] = []
+    for url in urls:
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            found.append(url)
+            continue
+        userinfo, at, _host = parts.netloc.rpartition("@")
+        if at:  # the password always, the user name when long enough to be a token (as redact_url)
+            user, colon, password = userinfo.partition(":")
+            found.append(userinfo)
+            if colon:
+                found.extend((password, unquote(password)))
+        found.extend(secret_parts(url))
+    return [s for s in dict.fromkeys(found) if s]

@@ -29,7 +29,6 @@ from nemwatch.core.watchset import WatchSet
 from nemwatch.headless.delivery import Dispatcher
 from nemwatch.headless.logscrub import protect
 from nemwatch.headless.sinks import build_sinks
-from nemwatch.redact import sink_secrets
 
 log = logging.getLogger("nemwatch.headless")
 
@@ -133,8 +132,7 @@ class Service:
         price: bool = True,
         **settings: object,
     ) -> Service:
-        for spec in config.alerts.sinks:
-            protect(sink_secrets(spec))
+        protect(config.secrets())  # sink tokens, node and price URL credentials: never in a log line
         store = Store.open(config.db_path())
         sinks = build_sinks(
             config.alerts.sinks, store=store, journal_path=config.journal_path(), clock=clock, stdout=stdout
@@ -198,8 +196,7 @@ class Service:
         except ConfigError as err:
             log.error("reload refused, keeping the running config: %s", err)
             return
-        for spec in fresh.alerts.sinks:
-            protect(sink_secrets(spec))
+        protect(fresh.secrets())
         watch = build_watchset(fresh)
         self.engine.watch.rules.clear()
         self.engine.watch.rules.update(watch.rules)

@@ -273,13 +273,17 @@ MosaicId = Annotated[str, BeforeValidator(_mosaic_id)]
 
 
 def check_http_url(
-    value: Any, what: str, *, need_port: bool = False, allow_path: bool = True, allow_secrets: bool = False
+    value: Any, what: str, *, need_port: bool = False, allow_path: bool = True, allow_secrets: bool = False,
+    allow_userinfo: bool = False,
 ) -> str:
     """Validate an http(s) URL and return it with scheme and host lowercased, no trailing '/'.
 
     Error messages never repeat the URL (it may hold a secret). ``allow_secrets`` admits what
-    webhooks use to authenticate: a user name and password, and a query (``?token=...``).
+    webhooks and nodes behind an authenticating proxy use: a user name and password, and a
+    query (``?token=...``); ``allow_userinfo`` the user name and password only. Both are kept
+    in the URL returned (everything that shows it masks them: ``nemwatch.redact``).
     """
+    allow_userinfo = allow_userinfo or allow_secrets
     if not isinstance(value, str):
         raise ValueError(f"expected a {what} string, got {type_name(value)}")
     try:
@@ -291,7 +295,7 @@ def check_http_url(
         raise ValueError(f"{what} must start with http:// or https://")
     if not parts.hostname:
         raise ValueError(f"{what} has no host")
-    if not allow_secrets and (parts.username is not None or parts.password is not None):
+    if not allow_userinfo and (parts.username is not None or parts.password is not None):
         raise ValueError(f"{what} must not contain a user name or password")
     if need_port and port is None:
         raise ValueError(f"{what} needs a port, e.g. http://host:7890")
@@ -304,17 +308,20 @@ def check_http_url(
     path = parts.path.rstrip("/")
     if path and not allow_path:
         raise ValueError(f"{what} must not have a path; give only scheme, host and port")
-    netloc = parts.netloc.rsplit("@", 1)[-1]
+    userinfo, at, netloc = parts.netloc.rpartition("@")
     host = netloc.lower() if port is None else netloc.rsplit(":", 1)[0].lower() + f":{port}"
-    return f"{parts.scheme.lower()}://{host}{path}"
+    query = f"?{parts.query}" if allow_secrets and parts.query else ""
+    return f"{parts.scheme.lower()}://{userinfo}{at}{host}{path}{query}"
 
 
 def _node_url(value: Any) -> str:
-    return check_http_url(value, "node URL", need_port=True, allow_path=False)
+    # a node behind an authenticating proxy: http://user:pass@host:7890 or ...:7890?token=...
+    return check_http_url(value, "node URL", need_port=True, allow_path=False, allow_secrets=True)
 
 
 def _base_url(value: Any) -> str:
-    return check_http_url(value, "base URL")
+    # the providers append their API paths, so a query cannot be kept; a proxy's user:pass can
+    return check_http_url(value, "base URL", allow_userinfo=True)
 
 
 NodeUrl = Annotated[str, BeforeValidator(_node_url)]

@@ -22,7 +22,7 @@ from nemwatch.config.network import NetworkConfig
 from nemwatch.config.price import PriceConfig
 from nemwatch.core.models import Network
 from nemwatch.core.nem.address import network_of
-from nemwatch.redact import sink_secrets
+from nemwatch.redact import sink_secrets, url_secrets
 
 
 def _count(value: Any) -> bool:
@@ -137,6 +137,7 @@ class Config(BaseModel):
     def secrets(self) -> list[str]:
         """Every secret string in the config, to ``redact.scrub`` from error text before showing it."""
         found = [s for sink in self.alerts.sinks for s in sink_secrets(sink)]
+        found += url_secrets([*self.network.nodes, *self.price.urls.model_dump().values()])
         if self.price.coingecko_demo_key is not None:
             found.append(self.price.coingecko_demo_key.get_secret_value())
         return found

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from nemwatch.core.engine import CycleStats
+from nemwatch.headless.logscrub import FILTER
 
 # The wiring (config -> store, client, engine, bus, delivery, prices) is shared with the dashboard;
 # these names stay importable from here.
@@ -108,6 +109,7 @@ def configure_logging(verbose: int = 0, quiet: bool = False) -> None:
     level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(FILTER)  # every record, of any logger, is scrubbed of the protected secrets
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
