@@ -29,10 +29,7 @@ from nemwatch.sim.clock import ManualClock
 from nemwatch.sim.cluster import SimCluster
 from nemwatch.sim.scenario_toml import load_scenario
 
-SYNTHETIC_NOTE = (
-    "DEMO: simulated 2018 Coincheck theft; the keys and addresses are synthetic stand-ins "
-    "for the real 2018 accounts"
-)
+SYNTHETIC_NOTE = "DEMO: synthetic keys stand in for the real 2018 Coincheck accounts"
 
 
 @dataclass(frozen=True, slots=True)

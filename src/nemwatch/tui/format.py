@@ -41,6 +41,20 @@ def xem(micro: int | None, *, signed: bool = False) -> str:
     return sign + format_xem(value)
 
 
+def compact(value: Decimal | int, unit: str = "") -> str:
+    """1234 -> 1,234; 523000000 -> 523.0M; 49423500000 -> 49.42B (the detail view shows it whole)."""
+    n = Decimal(value)
+    for size, suffix in ((Decimal(10) ** 12, "T"), (Decimal(10) ** 9, "B"), (Decimal(10) ** 6, "M")):
+        if abs(n) >= size:
+            digits = 2 if abs(n) < size * 100 else 1
+            return f"{unit}{n / size:,.{digits}f}{suffix}"
+    return f"{unit}{n:,.0f}"
+
+
+def short_xem(micro: int | None) -> str:
+    return "—" if micro is None else compact(Decimal(micro) / 1_000_000) if micro >= 10**12 else xem(micro)
+
+
 def full_xem(micro: int | None) -> str:
     if micro is None:
         return "—"

@@ -246,7 +246,7 @@ class DemoSource(EngineSource):
 
     def status(self) -> SourceStatus:
         base = super().status()
-        note = "demo finished: the panes keep its state" if self.finished else f"speed ×{self.speed:g}"
+        note = "demo finished (q quits)" if self.finished else f"×{self.speed:g}"
         return SourceStatus(**{**_fields(base), "mode": "demo", "note": note, "finished": self.finished})
 
     async def aclose(self) -> None:
@@ -323,7 +323,7 @@ class AttachSource:
     def status(self) -> SourceStatus:
         return SourceStatus(
             "attach", head=self.read.chain_height(), last_poll=self.read.last_block_time(),
-            note="read-only: polls no node",
+            note="read-only",
         )
 
     async def aclose(self) -> None:

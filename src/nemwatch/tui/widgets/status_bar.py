@@ -31,6 +31,9 @@ def status_text(
         text.append(" PAUSED ", style="bold reverse yellow")
         text.append(" ")
     text.append(status.mode.upper(), style="bold")
+    if status.note:
+        text.append(" ")
+        text.append(status.note, style="italic")
     if status.nodes_total is not None:
         ok, total = status.nodes_ok or 0, status.nodes_total
         style = "green" if ok == total else ("yellow" if ok else "bold red")
@@ -54,9 +57,6 @@ def status_text(
         n = counts.unread.get(severity.value, 0)
         text.append(f"{fmt.SEVERITY_GLYPH[severity]}{n} ", style=fmt.SEVERITY_STYLE[severity] if n else "dim")
     text.append(f"unread / {counts.total}")
-    if status.note:
-        text.append(SEP)
-        text.append(status.note, style="italic")
     return text
 
 
