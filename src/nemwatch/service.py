@@ -28,6 +28,7 @@ from nemwatch.core.taintwatch import TaintSettings, TaintWatch
 from nemwatch.core.watchset import WatchSet
 from nemwatch.headless.delivery import Dispatcher
 from nemwatch.headless.logscrub import protect
+from nemwatch.headless.reload import REMOVED_SINK_NOTE, merge_watches, needs_restart
 from nemwatch.headless.sinks import build_sinks
 
 log = logging.getLogger("nemwatch.headless")
@@ -197,7 +198,8 @@ class Service:
             log.error("reload refused, keeping the running config: %s", err)
             return
         protect(fresh.secrets())
-        watch = build_watchset(fresh)
+        watch = merge_watches(self.engine.watch, self.config, build_watchset(fresh))
+        restart = needs_restart(self.config, fresh)
         self.engine.watch.rules.clear()
         self.engine.watch.rules.update(watch.rules)
         self.engine.watch.labels.clear()
@@ -209,10 +211,15 @@ class Service:
             sinks=tuple(build_sink_names(fresh)),
             min_severity=fresh.alerts.min_severity,
             poll_seconds=fresh.network.poll_seconds,
+            unconfirmed_poll_seconds=fresh.network.unconfirmed_poll_seconds,
         )
         if self.engine.taint is not None:  # followed accounts stay watched; new sources apply
             self.engine.taint.reload(taint_settings(fresh, self.store))
         if fresh.alerts.sinks != self.config.alerts.sinks:
+            for name in set(self.dispatcher.sink_names) - set(build_sink_names(fresh)):
+                count = self.store.dead_letter_sink(name, REMOVED_SINK_NOTE, self.engine.clock())
+                if count:
+                    log.warning("reload: %d alert(s) waiting for removed sink %s dead-lettered (nemwatch outbox)", count, name)
             await self.dispatcher.aclose()
             sinks = build_sinks(
                 fresh.alerts.sinks, store=self.store, journal_path=fresh.journal_path(), clock=self.engine.clock
@@ -225,6 +232,8 @@ class Service:
         self.engine.watch_changed()
         self.config = fresh
         log.info("config reloaded: %d watched addresses, %d sinks", len(watch), len(fresh.alerts.sinks))
+        if restart:  # the rest keeps running as started (the price feed, nodes, state ...)
+            log.warning("reload: %s changed; restart nemwatch to apply", ", ".join(restart))
 
     async def close(self) -> None:
         try:
