@@ -128,3 +128,11 @@ def test_a_second_watcher_on_one_state_directory_is_refused(tmp_path: Path) -> N
             assert len(lines) == 1 and "is in use by another nemwatch watch (pid " in lines[0], result.stderr
     again = StateLock(state).acquire()  # released with the first: free again
     again.release()
+
+
+def test_top_level_help_never_cuts_a_description() -> None:
+    result = CliRunner().invoke(main, ["--help"], terminal_width=80)
+    assert result.exit_code == 0
+    commands = result.output.split("Commands:", 1)[1]
+    assert "..." not in commands
+    assert "2 cannot work." in " ".join(commands.split())
