@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from nemwatch.core.alert import Stage
+from nemwatch.core.events import TaintChanged
 from nemwatch.core.models import MICRO_XEM
 from nemwatch.core.taint.inputs import MODELS, Model, TaintSource
 from nemwatch.core.taint_rules import TAINT_MOVE, TAINT_NEW_ACCOUNT
@@ -70,6 +71,8 @@ async def test_a_chain_of_hops_inside_one_block_is_followed_in_that_block(tmp_pa
     with SimCluster.start(_chain_scenario(), nodes=1, clock=ManualClock(START)) as sim:
         src = TaintSource(sim.address("thief"), START, "thief", sim.address("hot"))
         engine = taint_engine(sim, tmp_path / "s.db", TaintSettings(sources=(src,)))
+        events: list[object] = []
+        engine.subscribe(events.append)
         await engine.cycle()
         alerts = await follow_until(engine, sim, START.replace(minute=START.minute + 4))
         news = {a.address: a for a in alerts if a.rule == TAINT_NEW_ACCOUNT}
@@ -78,6 +81,8 @@ async def test_a_chain_of_hops_inside_one_block_is_followed_in_that_block(tmp_pa
         assert dict(news[b].extra)["taint"]["hop"] == 2 and dict(news[b].extra)["taint"]["tag_lag_blocks"] == 0
         assert a in engine.watch and b in engine.watch
         assert engine.store.get_transfer(news[b].tx_hash) is not None  # matched and stored in that block
+        changed = [e for e in events if isinstance(e, TaintChanged) and e.new_accounts]
+        assert any({a, b} <= set(e.new_accounts) and e.height == news[b].height for e in changed)
         await engine.source.aclose()  # type: ignore[attr-defined]
         engine.store.close()
 

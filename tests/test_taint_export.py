@@ -125,3 +125,35 @@ async def test_the_demo_summary_ends_with_the_taint_picture() -> None:
     fifo = text[-3].split()
     assert fifo[1] == "524,500,010"  # seeded before 04:10: all but the 04:33 and 08:26 transfers
     assert any(a.rule == "taint_new_account" for a in report.alerts)
+    move = next(a for a in report.alerts if a.rule == "taint_move" and not dict(a.extra)["taint"]["seeded"])
+    assert move.amount_jpy is not None and move.price_source == "zaif"  # valued like every alert
+    jpy = dict(move.extra)["taint"]["tainted_jpy"]
+    assert jpy is not None and float(jpy["fifo"]) > 0
+
+
+def test_the_read_model_answers_taint_questions_from_a_read_only_store(state: tuple[Path, Path, dict]) -> None:
+    from nemwatch.core.query import ReadModel
+    from nemwatch.core.store import Store
+    from nemwatch.core.watchset import WatchSet
+
+    store = Store.open_readonly(state[0] / "nemwatch.sqlite3")
+    try:
+        thief = addr("thief-nc4")
+        read = ReadModel(store, watch=WatchSet(labels={thief: ("thief (NC4)", "thief")}), taint_sources=[(thief, None)])
+        accounts = read.tainted_accounts("fifo")
+        assert {a.address for a in accounts} <= set(state[2]["accounts"]) and accounts
+        hop = next(a for a in accounts if a.address == addr("second-hop-3"))
+        assert hop.hop == 1 and hop.source == thief and hop.source_label == "thief (NC4)" and hop.tag_lag_blocks == 0
+        assert hop.of("fifo") == state[2]["accounts"][hop.address] and hop.followed
+        assert [a.of("fifo") for a in accounts] == sorted((a.of("fifo") for a in accounts), reverse=True)
+        progress = {p.model.value: p for p in read.laundering_progress()}
+        fifo = progress["fifo"]
+        assert fifo.at_rest_micro + fifo.left_micro + fifo.burned_micro == fifo.seeded_micro
+        assert fifo.left_jpy is None  # no price stored here
+        (root,) = read.taint_flow()
+        assert root.address == thief and root.label == "thief (NC4)"
+        assert {c.address for c in root.children} >= {addr(x) for x in SECOND_HOPS}
+        deeper = [g for c in root.children for g in c.children]
+        assert deeper and all(g.hop == 2 for g in deeper)
+    finally:
+        store.close()
