@@ -11,8 +11,8 @@ import pytest
 from price_support import utc
 
 from nemwatch.core.models import Candle, PriceTick, Trade
-from nemwatch.core.price.store import TRADES_KIND, PriceStore, Retention, candle_kind, from_us, to_us
-from nemwatch.core.store import SchemaError, Store
+from nemwatch.core.price.store import TRADES_KIND, PriceStore, Retention, candle_kind
+from nemwatch.core.store import SchemaError, Store, from_db_time, to_db_time
 
 
 def trade(tid: int, at_minute: int, price: str = "88.5", amount: str = "10") -> Trade:
@@ -28,15 +28,15 @@ def test_coexists_with_the_engine_store(tmp_path: Path) -> None:
     path = tmp_path / "nemwatch.sqlite3"
     engine = Store.open(path)
     with PriceStore(path) as prices:
-        assert prices.schema_version() == 1
+        assert prices.schema_version() == 2
         prices.add_trades([trade(1, 9)])
     engine.close()
     with sqlite3.connect(path) as db:
         versions = dict(db.execute("SELECT component, version FROM schema_versions"))
-        assert versions["price"] == 1 and len(versions) >= 2
+        assert versions["price"] == 2 and len(versions) >= 2
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     with PriceStore(path) as again:  # reopening migrates nothing and keeps the data
-        assert again.schema_version() == 1 and again.counts()["trades"] == 1
+        assert again.schema_version() == 2 and again.counts()["trades"] == 1
 
 
 def test_a_newer_price_schema_is_refused(tmp_path: Path) -> None:
@@ -89,17 +89,70 @@ def test_retention_prunes_rows_and_trims_coverage(tmp_path: Path) -> None:
         store.add_trades([trade(1, 0), trade(2, 30), trade(3, 59)])
         store.add_candles([candle(0), candle(59)])
         store.add_tick(PriceTick("zaif", "xem_jpy", Decimal(1), utc(2018, 1, 26, 3, 0)))
+        store.add_tick(PriceTick("zaif", "xem_jpy", Decimal(1), utc(2018, 1, 26, 3, 59)))
         store.add_coverage("zaif", "xem_jpy", TRADES_KIND, utc(2018, 1, 26, 3, 0), utc(2018, 1, 26, 4, 0))
         now = utc(2018, 1, 26, 4, 0)
         removed = store.prune(now, Retention(ticks=timedelta(minutes=10), trades=timedelta(minutes=45), candles=None))
         assert removed == {"ticks": 1, "trades": 1, "candles": 0}
-        assert store.counts() == {"ticks": 0, "trades": 2, "candles": 2}
-        assert store.coverage("zaif", "xem_jpy", TRADES_KIND) == [(utc(2018, 1, 26, 3, 15), utc(2018, 1, 26, 4, 0))]
+        assert store.counts() == {"ticks": 1, "trades": 2, "candles": 2}
+        # counted back from the newest trade (03:59), not from now: cut at 03:14
+        assert store.coverage("zaif", "xem_jpy", TRADES_KIND) == [(utc(2018, 1, 26, 3, 14), utc(2018, 1, 26, 4, 0))]
 
 
 def test_time_encoding_is_exact() -> None:
     when = utc(2018, 1, 26, 3, 9, 0, 123456)
-    assert from_us(to_us(when)) == when
-    assert to_us(utc(1970, 1, 1)) == 0
+    assert from_db_time(to_db_time(when)) == when
+    assert to_db_time(utc(1970, 1, 1)) == "1970-01-01T00:00:00.000000Z"
     with pytest.raises(ValueError):
-        to_us(when.replace(tzinfo=None))
+        to_db_time(when.replace(tzinfo=None))
+
+
+def test_retention_counts_from_the_newest_data_so_past_markets_stay(tmp_path: Path) -> None:
+    """The simulator's 2018 tape, pruned with the default 400 days by a 2026 clock: kept whole."""
+    keep = timedelta(days=400)
+    with PriceStore(tmp_path / "db.sqlite3") as store:
+        store.add_trades([trade(i, i) for i in range(1, 50)])
+        store.add_coverage("zaif", "xem_jpy", TRADES_KIND, utc(2018, 1, 26, 3, 0), utc(2018, 1, 26, 4, 0))
+        old = Trade("zaif", "xem_jpy", "0", Decimal(1), Decimal(1), utc(2016, 1, 1), "bid")
+        store.add_trades([old])  # more than 400 days before the newest trade: it goes
+        removed = store.prune(utc(2026, 11, 28), Retention(ticks=keep, trades=keep, candles=keep))
+        assert removed["trades"] == 1
+        assert store.counts()["trades"] == 49
+        assert store.coverage("zaif", "xem_jpy", TRADES_KIND) == [(utc(2018, 1, 26, 3, 0), utc(2018, 1, 26, 4, 0))]
+        # a source whose data runs ahead of the clock is cut from now, not from its future rows
+        ahead = Trade("gmo", "xem_jpy", "1", Decimal(1), Decimal(1), utc(2026, 1, 1), "bid")
+        stale = Trade("gmo", "xem_jpy", "2", Decimal(1), Decimal(1), utc(2016, 6, 1), "bid")
+        store.add_trades([ahead, stale])
+        removed = store.prune(utc(2018, 1, 27), Retention(ticks=keep, trades=keep, candles=keep))
+        assert removed["trades"] == 1 and store.newest_trade("gmo", "xem_jpy") == ahead
+
+
+def test_upgrade_from_integer_times_converts_every_row(tmp_path: Path) -> None:
+    """Version 1 stored epoch microseconds; version 2 holds the same instants as text."""
+    from nemwatch.core.price.store import MIGRATIONS
+    from nemwatch.core.store.migrations import migrate
+
+    path = tmp_path / "db.sqlite3"
+    when = utc(2018, 1, 26, 3, 9, 0, 123456)
+    us = 1516936140123456
+    with sqlite3.connect(path, isolation_level=None) as db:
+        migrate(db, "price", MIGRATIONS, target=1)
+        db.execute("INSERT INTO price_ticks VALUES ('zaif', 'xem_jpy', ?, '88.1', 0, NULL, NULL, NULL, NULL)", (us,))
+        db.execute("INSERT INTO price_trades VALUES ('zaif', 'xem_jpy', '7', ?, '88.5', '10', 'bid')", (us,))
+        db.execute(
+            "INSERT INTO price_candles VALUES ('zaif', 'xem_jpy', 60, ?, '1', '2', '0.5', '1.5', '9', NULL)", (us,)
+        )
+        db.execute("INSERT INTO price_coverage VALUES ('zaif', 'xem_jpy', 'trades', ?, ?)", (us, us + 60_000_000))
+    db.close()
+    with PriceStore(path) as store:
+        assert store.schema_version() == 2
+        assert store.latest_tick("xem_jpy").at == when  # type: ignore[union-attr]
+        assert store.trades("zaif", "xem_jpy", when, when + timedelta(seconds=1))[0].at == when
+        assert store.candles("zaif", "xem_jpy", 60, when, when + timedelta(seconds=1))[0].start == when
+        assert store.coverage("zaif", "xem_jpy", TRADES_KIND) == [(when, when + timedelta(minutes=1))]
+        stored = {r[0] for r in store.db.execute(
+            "SELECT typeof(at) FROM price_ticks UNION SELECT typeof(at) FROM price_trades "
+            "UNION SELECT typeof(start) FROM price_candles UNION SELECT typeof(end) FROM price_coverage"
+        )}
+        assert stored == {"text"}
+        assert store.db.execute("SELECT at FROM price_trades").fetchone()[0] == to_db_time(when)

@@ -4,8 +4,9 @@ It opens the same database file as the rest of nemwatch (``state_dir/nemwatch.sq
 WAL mode and keeps to its own tables, all prefixed ``price_``, and its own row (component
 ``price``) in the shared ``schema_versions(component, version)`` table, migrated forward with
 the same ``migrate`` as the engine's store (a newer database raises its ``SchemaError``).
-Prices and amounts are stored as decimal text (exact); times as integer microseconds since the
-Unix epoch, UTC.
+Prices and amounts are stored as decimal text (exact); times as fixed-width UTC text
+(``2018-01-26T00:02:13.000000Z``, ``core.store.rows.to_db_time``), the one time encoding of the
+whole database (version 1 of these tables held integer microseconds; version 2 converts them).
 
 Coverage rows record which time spans are known to be complete: for trades, spans polled
 without a gap; for candles, spans fetched from a chart API. A VWAP is only called "fully
@@ -17,7 +18,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from typing import Any
 from nemwatch.core.models import Candle, PriceTick, Trade
 from nemwatch.core.price.intervals import Interval, merge
 from nemwatch.core.store.migrations import migrate, schema_version
+from nemwatch.core.store.rows import from_db_time, to_db_time
 
 COMPONENT = "price"
 TRADES_KIND = "trades"
@@ -51,15 +53,53 @@ CREATE INDEX IF NOT EXISTS price_coverage_key ON price_coverage (source, pair, k
 """
 
 
-def to_us(when: datetime) -> int:
-    if when.tzinfo is None:
-        raise ValueError("naive datetime")
-    delta = when.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+def _us_to_text(column: str) -> str:
+    """SQL turning integer epoch microseconds (version 1) into ``to_db_time`` text."""
+    return (
+        f"strftime('%Y-%m-%dT%H:%M:%S', {column} / 1000000, 'unixepoch') || printf('.%06dZ', {column} % 1000000)"
+    )
 
 
-def from_us(value: int) -> datetime:
-    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=value)
+def _rebuild(table: str, create: str, columns: str, times: tuple[str, ...]) -> list[str]:
+    """Statements that copy ``table`` into a new one whose ``times`` columns hold text."""
+    select = ", ".join(_us_to_text(c) if c in times else c for c in columns.split(", "))
+    return [
+        create.replace(f"CREATE TABLE {table} ", f"CREATE TABLE {table}_v2 "),
+        f"INSERT INTO {table}_v2 (rowid, {columns}) SELECT rowid, {select} FROM {table} ORDER BY rowid",
+        f"DROP TABLE {table}",
+        f"ALTER TABLE {table}_v2 RENAME TO {table}",
+    ]
+
+
+_TICKS = """CREATE TABLE price_ticks (
+    source TEXT NOT NULL, pair TEXT NOT NULL, at TEXT NOT NULL, price TEXT NOT NULL,
+    indicative INTEGER NOT NULL DEFAULT 0, bid TEXT, ask TEXT, volume_24h TEXT, vwap_24h TEXT,
+    UNIQUE (source, pair, at))"""
+_TRADES = """CREATE TABLE price_trades (
+    source TEXT NOT NULL, pair TEXT NOT NULL, trade_id TEXT NOT NULL, at TEXT NOT NULL,
+    price TEXT NOT NULL, amount TEXT NOT NULL, side TEXT,
+    UNIQUE (source, pair, trade_id))"""
+_CANDLES = """CREATE TABLE price_candles (
+    source TEXT NOT NULL, pair TEXT NOT NULL, seconds INTEGER NOT NULL, start TEXT NOT NULL,
+    open TEXT NOT NULL, high TEXT NOT NULL, low TEXT NOT NULL, close TEXT NOT NULL,
+    volume TEXT NOT NULL, average TEXT,
+    UNIQUE (source, pair, seconds, start))"""
+_COVERAGE = """CREATE TABLE price_coverage (
+    source TEXT NOT NULL, pair TEXT NOT NULL, kind TEXT NOT NULL, start TEXT NOT NULL, end TEXT NOT NULL)"""
+
+# v2: times as ``to_db_time`` text, like every other table of the file; existing rows converted.
+_V2 = [
+    *_rebuild("price_ticks", _TICKS, "source, pair, at, price, indicative, bid, ask, volume_24h, vwap_24h", ("at",)),
+    "CREATE INDEX price_ticks_at ON price_ticks (pair, at)",
+    *_rebuild("price_trades", _TRADES, "source, pair, trade_id, at, price, amount, side", ("at",)),
+    "CREATE INDEX price_trades_at ON price_trades (source, pair, at)",
+    *_rebuild(
+        "price_candles", _CANDLES, "source, pair, seconds, start, open, high, low, close, volume, average", ("start",)
+    ),
+    "CREATE INDEX price_candles_start ON price_candles (source, pair, start)",
+    *_rebuild("price_coverage", _COVERAGE, "source, pair, kind, start, end", ("start", "end")),
+    "CREATE INDEX price_coverage_key ON price_coverage (source, pair, kind)",
+]
 
 
 def candle_kind(seconds: int) -> str:
@@ -76,7 +116,11 @@ def _dec(value: str | None) -> Decimal | None:
 
 @dataclass(frozen=True, slots=True)
 class Retention:
-    """How long each kind of row is kept; None keeps it forever."""
+    """How long each kind of row is kept; None keeps it forever.
+
+    Counted back from the newest stored row of the same source and pair (or from now when that
+    is older): a store holding only past data, such as the simulator's 2018 market, keeps it.
+    """
 
     ticks: timedelta | None = timedelta(days=30)
     trades: timedelta | None = timedelta(days=400)
@@ -125,7 +169,7 @@ class PriceStore:
             cur = self.db.execute(
                 "INSERT OR IGNORE INTO price_ticks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    tick.source, tick.pair, to_us(tick.at), str(tick.price), int(tick.indicative),
+                    tick.source, tick.pair, to_db_time(tick.at), str(tick.price), int(tick.indicative),
                     _opt(tick.bid), _opt(tick.ask), _opt(tick.volume_24h), _opt(tick.vwap_24h),
                 ),
             )
@@ -141,7 +185,7 @@ class PriceStore:
             for t in trades:
                 cur = self.db.execute(
                     "INSERT OR IGNORE INTO price_trades VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (t.source, t.pair, t.trade_id, to_us(t.at), str(t.price), str(t.amount), t.side),
+                    (t.source, t.pair, t.trade_id, to_db_time(t.at), str(t.price), str(t.amount), t.side),
                 )
                 new += cur.rowcount
         return new
@@ -154,7 +198,7 @@ class PriceStore:
                 self.db.execute(
                     "INSERT OR REPLACE INTO price_candles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
-                        c.source, c.pair, c.seconds, to_us(c.start), str(c.open), str(c.high), str(c.low),
+                        c.source, c.pair, c.seconds, to_db_time(c.start), str(c.open), str(c.high), str(c.low),
                         str(c.close), str(c.volume), _opt(c.average),
                     ),
                 )
@@ -172,7 +216,7 @@ class PriceStore:
         self.db.execute("DELETE FROM price_coverage WHERE source = ? AND pair = ? AND kind = ?", (source, pair, kind))
         self.db.executemany(
             "INSERT INTO price_coverage VALUES (?, ?, ?, ?, ?)",
-            [(source, pair, kind, to_us(a), to_us(b)) for a, b in intervals],
+            [(source, pair, kind, to_db_time(a), to_db_time(b)) for a, b in intervals],
         )
 
     # -- reads ---------------------------------------------------------------------------
@@ -181,7 +225,7 @@ class PriceStore:
             "SELECT start, end FROM price_coverage WHERE source = ? AND pair = ? AND kind = ? ORDER BY start",
             (source, pair, kind),
         ).fetchall()
-        return [(from_us(a), from_us(b)) for a, b in rows]
+        return [(from_db_time(a), from_db_time(b)) for a, b in rows]
 
     def coverage(self, source: str, pair: str, kind: str) -> list[Interval]:
         return self._coverage(source, pair, kind)
@@ -190,9 +234,9 @@ class PriceStore:
         rows = self.db.execute(
             "SELECT trade_id, at, price, amount, side FROM price_trades"
             " WHERE source = ? AND pair = ? AND at >= ? AND at < ? ORDER BY at, trade_id",
-            (source, pair, to_us(start), to_us(end)),
+            (source, pair, to_db_time(start), to_db_time(end)),
         ).fetchall()
-        return [Trade(source, pair, tid, Decimal(p), Decimal(a), from_us(at), side) for tid, at, p, a, side in rows]
+        return [Trade(source, pair, tid, Decimal(p), Decimal(a), from_db_time(at), side) for tid, at, p, a, side in rows]
 
     def newest_trade(self, source: str, pair: str) -> Trade | None:
         row = self.db.execute(
@@ -203,16 +247,16 @@ class PriceStore:
         if row is None:
             return None
         tid, at, p, a, side = row
-        return Trade(source, pair, tid, Decimal(p), Decimal(a), from_us(at), side)
+        return Trade(source, pair, tid, Decimal(p), Decimal(a), from_db_time(at), side)
 
     def candles(self, source: str, pair: str, seconds: int, start: datetime, end: datetime) -> list[Candle]:
         rows = self.db.execute(
             "SELECT start, open, high, low, close, volume, average FROM price_candles"
             " WHERE source = ? AND pair = ? AND seconds = ? AND start >= ? AND start < ? ORDER BY start",
-            (source, pair, seconds, to_us(start), to_us(end)),
+            (source, pair, seconds, to_db_time(start), to_db_time(end)),
         ).fetchall()
         return [
-            Candle(source, pair, from_us(s), seconds, Decimal(o), Decimal(h), Decimal(lo), Decimal(c), Decimal(v), _dec(av))
+            Candle(source, pair, from_db_time(s), seconds, Decimal(o), Decimal(h), Decimal(lo), Decimal(c), Decimal(v), _dec(av))
             for s, o, h, lo, c, v, av in rows
         ]
 
@@ -224,7 +268,7 @@ class PriceStore:
 
     def ticks(self, pair: str, start: datetime, end: datetime, source: str | None = None) -> list[PriceTick]:
         sql = "SELECT source, at, price, indicative, bid, ask, volume_24h, vwap_24h FROM price_ticks WHERE pair = ? AND at >= ? AND at < ?"
-        args: list[object] = [pair, to_us(start), to_us(end)]
+        args: list[object] = [pair, to_db_time(start), to_db_time(end)]
         if source is not None:
             sql += " AND source = ?"
             args.append(source)
@@ -248,23 +292,34 @@ class PriceStore:
 
     # -- retention -----------------------------------------------------------------------
     def prune(self, now: datetime, retention: Retention) -> dict[str, int]:
-        """Delete rows older than their retention; coverage is trimmed to what is left."""
+        """Delete rows older than their retention, counted back from the newest row of their
+        source and pair (or from ``now`` when that is older); coverage is trimmed to what is left."""
         removed = {"ticks": 0, "trades": 0, "candles": 0}
         with self._tx():
-            if retention.ticks is not None:
-                cut = to_us(now - retention.ticks)
-                removed["ticks"] = self.db.execute("DELETE FROM price_ticks WHERE at < ?", (cut,)).rowcount
-            if retention.trades is not None:
-                cut = to_us(now - retention.trades)
-                removed["trades"] = self.db.execute("DELETE FROM price_trades WHERE at < ?", (cut,)).rowcount
-                self._trim_coverage("kind = ?", (TRADES_KIND,), cut)
-            if retention.candles is not None:
-                cut = to_us(now - retention.candles)
-                removed["candles"] = self.db.execute("DELETE FROM price_candles WHERE start < ?", (cut,)).rowcount
-                self._trim_coverage("kind LIKE 'candles:%'", (), cut)
+            for name, table, column, kinds in (
+                ("ticks", "price_ticks", "at", None),
+                ("trades", "price_trades", "at", "kind = ?"),
+                ("candles", "price_candles", "start", "kind LIKE 'candles:%'"),
+            ):
+                keep: timedelta | None = getattr(retention, name)
+                if keep is None:
+                    continue
+                newest = self.db.execute(
+                    f"SELECT source, pair, max({column}) FROM {table} GROUP BY source, pair"
+                ).fetchall()
+                for source, pair, top in newest:
+                    top_time = from_db_time(top)
+                    assert top_time is not None
+                    cut = to_db_time(min(now, top_time) - keep)
+                    removed[name] += self.db.execute(
+                        f"DELETE FROM {table} WHERE source = ? AND pair = ? AND {column} < ?", (source, pair, cut)
+                    ).rowcount
+                    if kinds is not None:
+                        args = (TRADES_KIND,) if name == "trades" else ()
+                        self._trim_coverage(f"source = ? AND pair = ? AND {kinds}", (source, pair, *args), cut)
         return removed
 
-    def _trim_coverage(self, where: str, args: tuple[object, ...], cut: int) -> None:
+    def _trim_coverage(self, where: str, args: tuple[object, ...], cut: str) -> None:
         self.db.execute(f"DELETE FROM price_coverage WHERE {where} AND end <= ?", (*args, cut))
         self.db.execute(f"UPDATE price_coverage SET start = ? WHERE {where} AND start < ?", (cut, *args, cut))
 
@@ -272,7 +327,7 @@ class PriceStore:
 def _tick(pair: str, row: tuple[Any, ...]) -> PriceTick:
     source, at, price, indicative, bid, ask, vol, vwap = row
     return PriceTick(
-        source=source, pair=pair, price=Decimal(price), at=from_us(at), indicative=bool(indicative),
+        source=source, pair=pair, price=Decimal(price), at=from_db_time(at), indicative=bool(indicative),
         bid=_dec(bid), ask=_dec(ask), volume_24h=_dec(vol), vwap_24h=_dec(vwap),
     )
 
@@ -282,7 +337,7 @@ def _split(script: str) -> list[str]:
 
 
 # forward-only steps, one list of statements per version (see nemwatch.core.store.migrations)
-MIGRATIONS: list[list[str]] = [_split(_V1)]
+MIGRATIONS: list[list[str]] = [_split(_V1), _V2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

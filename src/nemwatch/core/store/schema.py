@@ -136,5 +136,49 @@ _V4 = (
     """,
 )
 
-CORE_MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
+# The rules whose ``confirmed`` alert is followed by a ``settled`` one (core.store.settling).
+_SETTLING_RULES = "('outflow', 'inflow', 'multisig_change', 'importance_transfer')"
+
+# v5: what the engine asks every cycle is answered from small partial indexes, not full scans,
+# so a store of a busy year (a million transfers, hundreds of thousands of alerts) stays fast:
+# - ``alerts.awaiting`` is 1 while a ``confirmed`` alert of a settling rule has no ``settled`` or
+#   ``retracted`` follow-up yet (kept by the two triggers), indexed where it is 1;
+# - unconfirmed transfers, pending outbox rows, and the newest-first transfer listing have their
+#   own indexes; alerts are counted per severity from an index.
+# Times stay fixed-width UTC text (``to_db_time``) in every table of the file.
+_V5 = (
+    "ALTER TABLE alerts ADD COLUMN awaiting INTEGER",
+    f"""
+    UPDATE alerts SET awaiting = 1
+     WHERE stage = 'confirmed' AND rule IN {_SETTLING_RULES} AND identity IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM alerts s
+                        WHERE s.identity = alerts.identity AND s.rule = alerts.rule
+                          AND s.stage IN ('settled', 'retracted') AND s.rowid > alerts.rowid)
+    """,
+    "CREATE INDEX alerts_awaiting ON alerts (identity) WHERE awaiting = 1",
+    f"""
+    CREATE TRIGGER alerts_awaiting_begin AFTER INSERT ON alerts
+    WHEN new.stage = 'confirmed' AND new.rule IN {_SETTLING_RULES} AND new.identity IS NOT NULL
+    BEGIN
+        UPDATE alerts SET awaiting = 1 WHERE rowid = new.rowid;
+    END
+    """,
+    """
+    CREATE TRIGGER alerts_awaiting_end AFTER INSERT ON alerts
+    WHEN new.stage IN ('settled', 'retracted') AND new.identity IS NOT NULL
+    BEGIN
+        UPDATE alerts SET awaiting = NULL
+         WHERE identity = new.identity AND awaiting = 1 AND rule = new.rule AND rowid < new.rowid;
+    END
+    """,
+    "CREATE INDEX transfers_unconfirmed ON transfers (first_seen, identity) WHERE status = 'unconfirmed'",
+    "CREATE INDEX transfers_newest ON transfers (coalesce(height, 4611686018427387904), tx_time, identity)",
+    "CREATE INDEX transfers_by_time ON transfers (tx_time)",
+    "CREATE INDEX outbox_pending ON outbox (sink, next_attempt_at) WHERE state = 'pending'",
+    "CREATE INDEX outbox_settled ON outbox (state, settled_at)",
+    "DROP INDEX outbox_due",
+    "CREATE INDEX alerts_by_severity ON alerts (severity)",
+)
+
+CORE_MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5)
 CORE_VERSION = len(CORE_MIGRATIONS)
