@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 
 from nemwatch.core.price.http import HttpPolicy, RateLimitedHttp
-from nemwatch.core.price.ratelimit import TokenBucket
+from nemwatch.core.tokenbucket import TokenBucket
 
 FIXTURES = Path(__file__).parent / "fixtures" / "price"
 

@@ -1,4 +1,4 @@
-"""Pure parts of the NIS client: Retry-After parsing, backoff, token bucket, breaker, URL display."""
+"""Pure parts of the NIS client: Retry-After parsing, backoff, breaker, URL display."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nemwatch.core.nem.nodes import BreakerState, CircuitBreaker, TokenBucket, describe_url
+from nemwatch.core.nem.nodes import BreakerState, CircuitBreaker, describe_url
 from nemwatch.core.nem.retry import RetryPolicy, parse_retry_after
 
 NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
@@ -62,18 +62,6 @@ def test_policy_rejects_nonsense() -> None:
         RetryPolicy(attempts=0)
     with pytest.raises(ValueError):
         RetryPolicy(backoff_base=-1)
-
-
-def test_token_bucket_paces_after_the_burst() -> None:
-    now = [0.0]
-    bucket = TokenBucket(rate=5.0, burst=2, clock=lambda: now[0])
-    waits = [bucket.reserve() for _ in range(5)]
-    assert waits == pytest.approx([0.0, 0.0, 0.2, 0.4, 0.6])  # reservations queue up
-    now[0] = 10.0
-    assert bucket.reserve() == 0.0 and bucket.reserve() == 0.0  # refilled, capped at the burst
-    assert bucket.reserve() == pytest.approx(0.2)
-    with pytest.raises(ValueError):
-        TokenBucket(rate=0, burst=1, clock=lambda: 0.0)
 
 
 def test_breaker_cycle() -> None:

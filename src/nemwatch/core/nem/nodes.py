@@ -22,6 +22,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from nemwatch.core.head import quorum_head
 from nemwatch.core.text import sanitize
+from nemwatch.core.tokenbucket import TokenBucket
 from nemwatch.redact import redact_url, scrub, secret_parts
 
 MAX_REQUESTS_PER_SECOND = 20.0  # public nodes reject clients above 50 per second per IP
@@ -106,28 +107,6 @@ class CircuitBreaker:
     def release(self) -> None:
         """A claimed request ended without a verdict (cancelled, or refused as a bad request)."""
         self._trial = False
-
-
-class TokenBucket:
-    """``rate`` requests per second with bursts of ``burst``; waits queue up (reservations)."""
-
-    def __init__(self, rate: float, burst: float, clock: Callable[[], float]) -> None:
-        if rate <= 0 or burst < 1:
-            raise ValueError("a token bucket needs rate > 0 and burst >= 1")
-        self.rate = rate
-        self.burst = float(burst)
-        self._clock = clock
-        self._tokens = float(burst)
-        self._stamp: float | None = None
-
-    def reserve(self) -> float:
-        """Take a token; return the seconds to wait before using it (0 when one is ready)."""
-        now = self._clock()
-        if self._stamp is not None:
-            self._tokens = min(self.burst, self._tokens + max(0.0, now - self._stamp) * self.rate)
-        self._stamp = now
-        self._tokens -= 1.0
-        return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
 
 
 def describe_url(url: str) -> tuple[str, tuple[str, ...]]:

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 import httpx
 
 from nemwatch.core.price.base import ProviderError, RateLimited
-from nemwatch.core.price.ratelimit import TokenBucket, backoff_seconds, parse_retry_after
+from nemwatch.core.price.ratelimit import backoff_seconds, parse_retry_after
+from nemwatch.core.tokenbucket import TokenBucket
 
 Sleep = Callable[[float], Awaitable[None]]
 

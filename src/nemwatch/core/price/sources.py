@@ -21,7 +21,7 @@ from nemwatch.core.price.providers.common import base_quote, utc_now
 from nemwatch.core.price.providers.gmo import GmoProvider
 from nemwatch.core.price.providers.synthetic import SyntheticProvider
 from nemwatch.core.price.providers.zaif import ZaifProvider
-from nemwatch.core.price.ratelimit import TokenBucket
+from nemwatch.core.tokenbucket import TokenBucket
 
 SOURCES = ("zaif", "gmo", "coincheck", "coingecko", "synthetic")
 DEFAULT_SOURCES = SOURCES
