@@ -13,6 +13,7 @@ write are kept in memory for the session.
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -192,6 +193,7 @@ class ReadModel:
         self.clock = clock
         self._local_acks: set[str] = set()
         self.read_only = False
+        self.taint_model = "fifo"  # the model whose amounts the watchlist shows
 
     # -- labels ---------------------------------------------------------------------------
 
@@ -309,6 +311,7 @@ class ReadModel:
         addresses = list(dict.fromkeys([*self.watch, *stored]))
         moves = self.store.last_moves(addresses)
         tick = self.latest_price()
+        taint = self._taint_by_address()
         out = []
         for address in addresses:
             row = stored.get(address)
@@ -326,9 +329,21 @@ class ReadModel:
                     balance_height=row.balance_height if row else None,
                     value_jpy=value_jpy(balance, tick.price) if balance is not None and tick is not None else None,
                     last_move=moves.get(address),
+                    taint_micro=taint.get(address),
                 )
             )
         return out
+
+    def _taint_by_address(self) -> dict[str, int]:
+        """Tainted micro-XEM per account under ``taint_model`` (empty when nothing is tracked)."""
+        try:
+            return {a.address: a.of(self.taint_model) for a in self.tainted_accounts()}
+        except sqlite3.Error:  # a store without the taint tables (an older, read-only one)
+            return {}
+
+    def taint_flow_sources(self) -> tuple[TaintNode, ...]:
+        """The configured taint sources alone (when no propagation can be read)."""
+        return tuple(TaintNode(a, label or self._name(a), 0, a) for a, label in self.taint_sources)
 
     def taint_flow(self) -> tuple[TaintNode, ...]:
         """The taint sources as roots, each account the taint reached below the account that

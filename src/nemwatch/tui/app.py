@@ -9,6 +9,7 @@ id (``nemwatch.keymap``) and can be remapped in the config's ``[keys]`` table.
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -212,6 +213,7 @@ class NemwatchApp(App[None]):
             return
         newest = sanitize(burst[-1].summary, max_len=300)
         text = newest if len(burst) == 1 else f"{len(burst)} new critical alerts; newest: {newest}"
+        self.clear_notifications()  # the newest burst replaces the last toast: no pile over the panes
         self.notify(text, title="CRITICAL alert", severity="error", timeout=12, markup=False)
         if self.bell_on_critical:
             self.bell()
@@ -244,7 +246,12 @@ class NemwatchApp(App[None]):
         self.query_one(MovementsPane).show(page.items, set(self.read.watch), self.tz, self.read.transfer_count())
 
     def show_taint(self) -> None:
-        self.query_one(TaintFlowPane).show(self.read.taint_flow())
+        read = self.read
+        try:
+            progress, roots = read.laundering_progress(), read.taint_flow()
+        except sqlite3.Error:  # a store without the taint tables (an older one, attached read-only)
+            progress, roots = [], tuple(read.taint_flow_sources())
+        self.query_one(TaintFlowPane).show(roots, progress, read.taint_model)
 
     def show_price(self) -> None:
         pane = self.query_one(PricePane)

@@ -168,6 +168,7 @@ class LiveSource(EngineSource):
             service.store, service.price_store, watch=service.engine.watch, clock=clock,
             taint_sources=[(s.address, s.label or None) for s in config.taint.sources],
         )
+        read.taint_model = config.taint.model
         super().__init__(service.engine, read, clock, config.network.name)
 
     async def _sleep(self, seconds: float) -> None:
@@ -293,6 +294,7 @@ class AttachSource:
             taint_sources=[(s.address, s.label or None) for s in config.taint.sources],
         )
         self.read.read_only = True
+        self.read.taint_model = config.taint.model
         self.banner = f"ATTACHED read-only to {path.name} of a running `nemwatch watch`"
         self._wake = asyncio.Event()
         self._last: tuple[object, ...] | None = None

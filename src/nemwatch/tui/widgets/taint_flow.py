@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.widgets import Tree
+from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode
 
 from nemwatch.core.query import TaintNode
@@ -30,6 +32,7 @@ class TaintFlowPane(Pane):
     TITLE = "Taint flow"
 
     def compose(self) -> ComposeResult:
+        yield Static(id="taint-progress")
         tree: Tree[str] = Tree(Text("taint sources"), id="taint-tree")
         tree.show_root = False
         yield tree
@@ -38,7 +41,8 @@ class TaintFlowPane(Pane):
     def tree(self) -> Tree[str]:
         return self.query_one("#taint-tree", Tree)
 
-    def show(self, roots: tuple[TaintNode, ...]) -> None:
+    def show(self, roots: tuple[TaintNode, ...], progress: list[Any] | None = None, model: str = "fifo") -> None:
+        self.query_one("#taint-progress", Static).update(progress_text(progress or [], model))
         tree = self.tree
         tree.clear()
         if not roots:
@@ -46,7 +50,7 @@ class TaintFlowPane(Pane):
         for root in roots:
             self._add(tree.root, root)
             if not root.children:
-                tree.root.children[-1].add_leaf(Text(f"{NO_DATA}: hops appear here once the taint models run", style="dim"))
+                tree.root.children[-1].add_leaf(Text("no hops yet: the tainted XEM has not moved on", style="dim"))
         tree.root.expand_all()
         hops = sum(_count(r) for r in roots) - len(roots)
         self.set_title(f"{len(roots)} source(s), {hops} hop account(s)", key=2)
@@ -59,6 +63,26 @@ class TaintFlowPane(Pane):
     def selected(self) -> str | None:
         node = self.tree.cursor_node
         return node.data if node is not None and node.data else None
+
+
+def progress_text(progress: list[Any], model: str) -> Text:
+    """The laundering progress under ``model``: tainted XEM that left the tracked set vs at rest."""
+    row = next((p for p in progress if str(getattr(p.model, "value", p.model)) == model), None)
+    if row is None or not row.seeded_micro:
+        return Text(f"{model}: no tainted XEM tracked yet", style="dim", no_wrap=True)
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(f"{model}: ", style="bold")
+    text.append(f"at rest {fmt.short_xem(row.at_rest_micro)}")
+    if row.at_rest_jpy is not None:
+        text.append(f" ({fmt.compact(row.at_rest_jpy, '¥')})")
+    text.append(" · ")
+    text.append(f"▼ left {fmt.short_xem(row.left_micro)}", style="red" if row.left_micro else "")
+    if row.left_percent is not None:
+        text.append(f" {row.left_percent}%")
+    if row.left_jpy is not None:
+        text.append(f" ({fmt.compact(row.left_jpy, '¥')})")
+    text.append(f" · exchanges {fmt.short_xem(row.at_exchanges_micro)} · {row.accounts} accounts")
+    return text
 
 
 def _count(node: TaintNode) -> int:
