@@ -53,7 +53,7 @@ from nemwatch.core.events import BlockProcessed, Event  # noqa: E402
 from nemwatch.core.models import Network  # noqa: E402
 from nemwatch.core.nem import codec  # noqa: E402
 from nemwatch.core.nem.client import NisClient  # noqa: E402
-from nemwatch.core.nem.retry import RetryPolicy  # noqa: E402
+from nemwatch.core.retry import RetryPolicy  # noqa: E402
 from nemwatch.core.rules import WatchRule  # noqa: E402
 from nemwatch.core.store import Store  # noqa: E402
 from nemwatch.core.watchset import WatchSet  # noqa: E402

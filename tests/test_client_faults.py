@@ -30,7 +30,7 @@ from nemwatch.core.nem.errors import (
     TransportError,
     WrongNetworkError,
 )
-from nemwatch.core.nem.retry import RetryPolicy
+from nemwatch.core.retry import RetryPolicy
 
 NAX3 = "NAX3EP4EKUMLH4T3N7GJSTQDG2AMUK5T26P5EA2M"
 WALL_START = datetime(2026, 1, 26, 0, 2, 13, tzinfo=UTC)

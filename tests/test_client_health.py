@@ -11,7 +11,7 @@ from client_fakenode import FakeTime, Reply, client_for, fixture, healthy, nis_e
 from nemwatch.core.nem.client import NisClient
 from nemwatch.core.nem.errors import CircuitOpen, RateLimited, ServerError
 from nemwatch.core.nem.nodes import BreakerState, HealthState
-from nemwatch.core.nem.retry import RetryPolicy
+from nemwatch.core.retry import RetryPolicy
 
 
 async def test_refresh_health_marks_a_lagging_node_and_reads_avoid_it() -> None:

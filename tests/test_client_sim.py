@@ -25,7 +25,7 @@ from nemwatch.core.nem.errors import (
     ServerError,
     WrongNetworkError,
 )
-from nemwatch.core.nem.retry import RetryPolicy
+from nemwatch.core.retry import RetryPolicy
 from nemwatch.sim import ManualClock, ScenarioBuilder, SimCluster, compile_scenario
 
 START = datetime(2018, 1, 25, 14, 0, tzinfo=UTC)

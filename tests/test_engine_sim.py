@@ -13,7 +13,7 @@ from nemwatch.core.alert import Stage
 from nemwatch.core.engine import Engine, EngineSettings
 from nemwatch.core.models import Network
 from nemwatch.core.nem.client import NisClient
-from nemwatch.core.nem.retry import RetryPolicy
+from nemwatch.core.retry import RetryPolicy
 from nemwatch.core.rules import WatchRule
 from nemwatch.core.store import Store
 from nemwatch.core.watchset import WatchSet

@@ -23,7 +23,8 @@ from http_receiver import Receiver, receiver  # noqa: F401 (the fixture)
 from nemwatch.core.alert import Alert, Severity, Stage, make_alert_id
 from nemwatch.core.models import MosaicAmount
 from nemwatch.core.store import Store
-from nemwatch.headless.retry import RetryPolicy, parse_retry_after
+from nemwatch.core.retry import parse_retry_after
+from nemwatch.headless.retry import RetryPolicy
 from nemwatch.headless.sinks import (
     AppriseSink,
     CommandSink,

@@ -30,7 +30,7 @@ from nemwatch.core.nem.errors import (
     WrongNetworkError,
 )
 from nemwatch.core.nem.nodes import describe_url
-from nemwatch.core.nem.retry import RetryPolicy
+from nemwatch.core.retry import RetryPolicy
 from nemwatch.core.text import sanitize
 from nemwatch.redact import scrub
 

@@ -36,7 +36,7 @@ from nemwatch.core.nem import nisjson as j
 from nemwatch.core.nem.errors import InvalidAddress, NisClientError, NodeFailure, WrongNetworkError
 from nemwatch.core.nem.nodes import MAX_REQUESTS_PER_SECOND, Node, NodeHealth
 from nemwatch.core.nem.pool import NodePool, check_url, final
-from nemwatch.core.nem.retry import RetryPolicy
+from nemwatch.core.retry import RetryPolicy
 from nemwatch.core.store.mosaics import MosaicDefinitionRow
 
 __all__ = ["NisClient", "NodeHealth", "NodeView", "RetryPolicy"]

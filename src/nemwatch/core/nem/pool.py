@@ -34,7 +34,7 @@ from nemwatch.core.nem.errors import (
     WrongNetworkError,
 )
 from nemwatch.core.nem.nodes import BreakerState, CircuitBreaker, HealthState, Node, NodeHealth, reference_height
-from nemwatch.core.nem.retry import RetryPolicy, parse_retry_after
+from nemwatch.core.retry import RetryPolicy, parse_retry_after
 from nemwatch.core.nem.transport import Answer, exchange
 
 log = logging.getLogger("nemwatch.client")

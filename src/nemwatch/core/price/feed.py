@@ -30,11 +30,11 @@ from nemwatch.core.models import Candle, PriceTick, Trade
 from nemwatch.core.price.base import Capability, Listing, PriceError, PriceProvider, RateLimited, Unsupported
 from nemwatch.core.price.http import HttpPolicy
 from nemwatch.core.price.providers.common import utc_now
-from nemwatch.core.price.ratelimit import backoff_seconds
 from nemwatch.core.price.sources import DEFAULT_SOURCES, Clock, Monotonic, Sleep, build_providers, check_names
 from nemwatch.core.price.status import FeedStatus, ProviderState
 from nemwatch.core.price.store import TRADES_KIND, PriceStore, candle_kind
 from nemwatch.core.price.valuation import Valuer, is_fresh
+from nemwatch.core.retry import backoff_delay
 
 log = logging.getLogger("nemwatch.price")
 
@@ -181,7 +181,7 @@ class PriceFeed:
         if isinstance(error, (RateLimited, Unsupported)):
             return
         st.failures += 1
-        rest = backoff_seconds(st.failures, base=self.backoff_base, cap=self.backoff_cap)
+        rest = backoff_delay(st.failures, initial=self.backoff_base, maximum=self.backoff_cap)
         retry_after = getattr(error, "retry_after", None) or 0.0
         st.rest_until = self.monotonic() + max(rest, retry_after)
         log.warning("price source %s failed (%d in a row): %s", provider.name, st.failures, reason)

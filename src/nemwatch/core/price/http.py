@@ -20,11 +20,12 @@ import asyncio
 import os
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import httpx
 
 from nemwatch.core.price.base import ProviderError, RateLimited
-from nemwatch.core.price.ratelimit import backoff_seconds, parse_retry_after
+from nemwatch.core.retry import RETRY_AFTER_LIMIT, backoff_delay, parse_retry_after
 from nemwatch.core.tokenbucket import TokenBucket
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -75,7 +76,8 @@ class RateLimitedHttp:
             attempt += 1
             if attempt > self.policy.retries or error.status is None and error.unreachable:
                 raise error  # a host that cannot be reached now is not retried inline
-            delay = max(backoff_seconds(attempt, base=self.policy.base_backoff), error.retry_after or 0.0)
+            backoff = backoff_delay(attempt, initial=self.policy.base_backoff, maximum=RETRY_AFTER_LIMIT)
+            delay = max(backoff, error.retry_after or 0.0)
             if delay > self.policy.max_inline_wait:
                 raise error
             await self.sleep(delay)
@@ -95,7 +97,7 @@ class RateLimitedHttp:
                 status = response.status_code
                 if 200 <= status < 300:
                     return await self._read_capped(response, path)
-                retry_after = parse_retry_after(response.headers.get("retry-after"))
+                retry_after = parse_retry_after(response.headers.get("retry-after"), datetime.now(UTC))
         except httpx.HTTPError as exc:
             error = ProviderError(f"{self.name}: {transport_cause(exc, host, self.policy.timeout)} ({path})")
             error.unreachable = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.UnsupportedProtocol)

@@ -21,7 +21,7 @@ import httpx
 
 from nemwatch import __version__
 from nemwatch.core.alert import Alert
-from nemwatch.headless.retry import parse_retry_after
+from nemwatch.core.retry import parse_retry_after
 from nemwatch.headless.logscrub import protect
 from nemwatch.headless.sinks.base import PermanentError, RetryableError, describe
 from nemwatch.redact import redact_url, secret_parts
