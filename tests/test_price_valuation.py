@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from decimal import Decimal
 
@@ -9,7 +10,7 @@ from price_support import utc
 
 from nemwatch.core.alert import Alert, Severity, Stage
 from nemwatch.core.models import PriceTick
-from nemwatch.core.price.valuation import Valuer, value_jpy
+from nemwatch.core.price.valuation import Valuer, price_alert, value_jpy
 
 D = Decimal
 NOW = utc(2018, 1, 26, 3, 0)
@@ -31,20 +32,38 @@ def alert(amount: int | None) -> Alert:
 def test_alerts_get_jpy_only_from_a_fresh_price() -> None:
     current: list[PriceTick | None] = [None]
     valuer = Valuer(lambda: current[0], timedelta(minutes=5))
-    empty = valuer.annotate(alert(10_000_000)).to_json_dict()
+    empty = price_alert(alert(10_000_000), *valuer.price_for_alert(NOW)).to_json_dict()
     assert (empty["amount_jpy"], empty["price_jpy"], empty["price_source"]) == (None, None, None)
 
     current[0] = PriceTick("zaif", "xem_jpy", D("88.549"), NOW - timedelta(minutes=4))
     assert valuer.price_for_alert(NOW) == (D("88.549"), "zaif")
-    data = valuer.annotate(alert(10_000_000)).to_json_dict()
+    data = price_alert(alert(10_000_000), *valuer.price_for_alert(NOW)).to_json_dict()
     assert (data["amount_jpy"], data["price_jpy"], data["price_source"]) == ("885.49", "88.5490", "zaif")
-    no_amount = valuer.annotate(alert(None)).to_json_dict()
-    assert no_amount["amount_jpy"] is None and no_amount["price_jpy"] == "88.5490"
+    no_amount = price_alert(alert(None), *valuer.price_for_alert(NOW)).to_json_dict()
+    assert no_amount["amount_jpy"] is None and no_amount["price_jpy"] is None  # nothing moved to price
 
     current[0] = PriceTick("zaif", "xem_jpy", D("88.549"), NOW - timedelta(minutes=6))
     assert valuer.price_for_alert(NOW) == (None, None)
-    stale = valuer.annotate(alert(10_000_000)).to_json_dict()
+    stale = price_alert(alert(10_000_000), *valuer.price_for_alert(NOW)).to_json_dict()
     assert stale["amount_jpy"] is None and stale["price_jpy"] is None
+
+
+def test_an_alert_that_carries_its_price_keeps_it() -> None:
+    own = dataclasses.replace(alert(10_000_000), price_jpy=D("120"), price_source="gmo")
+    assert price_alert(own, D("88.549"), "zaif") is own
+
+
+def test_engine_taint_and_read_model_value_alike() -> None:
+    """The engine, the taint alerts and the laundering read model all price through value_jpy."""
+    from nemwatch.core.taint_query import LaunderingProgress
+
+    price = D("104.7499")
+    for micro in (1, 5_000, 526_300_010_000_000, 123_456_789):
+        expected = value_jpy(micro, price)
+        assert price_alert(alert(micro), price, "zaif").amount_jpy == expected
+        fields = {f.name: 0 for f in dataclasses.fields(LaunderingProgress)}
+        progress = LaunderingProgress(**{**fields, "model": "poison", "price": price})
+        assert progress.jpy(micro) == expected
 
 
 def test_holdings_value() -> None:

@@ -54,6 +54,7 @@ from nemwatch.core.follow import REWRITE_LIMIT, DeepRollbackError, RecentChain, 
 from nemwatch.core.head import HeadDecision, HeadTracker, NodeState, NodeVerdict
 from nemwatch.core.models import AccountInfo, Block, Network, Transaction, Transfer
 from nemwatch.core.nem.errors import NodeFailure, NotFound
+from nemwatch.core.price.valuation import price_alert
 from nemwatch.core.mosaic_registry import MosaicRegistry
 from nemwatch.core.movement_alerts import movement_alerts
 from nemwatch.core.movements import levy_charges, movement_row
@@ -818,11 +819,7 @@ class Engine:
     def _price(self, alert: Alert) -> Alert:
         if self.price is None or alert.amount is None:
             return alert
-        price, source = self.price(alert.detected_at)
-        if price is None:
-            return alert
-        jpy = (Decimal(alert.amount) * price / Decimal(1_000_000)).quantize(Decimal("0.01"))
-        return replace(alert, amount_jpy=jpy, price_jpy=price, price_source=source)
+        return price_alert(alert, *self.price(alert.detected_at))
 
     def _queue(self, alerts: Sequence[Alert], stats: CycleStats, *, every_sink: bool = False) -> list[Alert]:
         """Store alerts (inside the caller's transaction) and queue them for every sink

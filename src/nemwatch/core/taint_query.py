@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from nemwatch.core.price.valuation import value_jpy
 from nemwatch.core.store import Store
 from nemwatch.core.store.taint import TaintedAccountRow, TaintTables
 from nemwatch.core.taint.inputs import MODELS, Model
@@ -63,7 +64,7 @@ class LaunderingProgress:
     def jpy(self, micro: int) -> Decimal | None:
         if self.price is None:
             return None
-        return (Decimal(micro) * self.price / Decimal(1_000_000)).quantize(Decimal("0.01"))
+        return value_jpy(micro, self.price)
 
     @property
     def left_jpy(self) -> Decimal | None:

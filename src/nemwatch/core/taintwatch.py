@@ -26,13 +26,13 @@ from itertools import takewhile
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from nemwatch.core import taint_rules as tr
 from nemwatch.core.alert import Alert
 from nemwatch.core.events import TaintChanged
 from nemwatch.core.models import Block, Transaction, Transfer
+from nemwatch.core.price.valuation import value_jpy
 from nemwatch.core.rules import RuleContext, WatchRule, confirmations, retraction_alerts
 from nemwatch.core.store.taint import TaintedAccountRow, TaintTables, TotalsRow
 from nemwatch.core.taint.adapt import movement_of
@@ -386,7 +386,7 @@ class TaintWatch:
         price, _ = lookup(now)
         if price is None:
             return None
-        return lambda micro: (Decimal(micro) * price / Decimal(1_000_000)).quantize(Decimal("0.01"))
+        return lambda micro: value_jpy(micro, price)
 
     def _totals(self, height: int) -> list[TotalsRow]:
         return [

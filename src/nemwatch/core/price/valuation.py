@@ -24,6 +24,17 @@ def value_jpy(micro_xem: int, price: Decimal) -> Decimal:
     return (Decimal(micro_xem) * price / MICRO_XEM).quantize(YEN, rounding=ROUND_HALF_EVEN)
 
 
+def price_alert(alert: Alert, price: Decimal | None, source: str | None) -> Alert:
+    """The one place an alert is priced: ``amount_jpy``, ``price_jpy`` and ``price_source`` filled.
+
+    Unchanged when there is no (fresh) price, when the alert moves no XEM amount, or when it
+    carries a price already (price alerts do).
+    """
+    if price is None or alert.amount is None or alert.price_jpy is not None:
+        return alert
+    return dataclasses.replace(alert, amount_jpy=value_jpy(alert.amount, price), price_jpy=price, price_source=source)
+
+
 def is_fresh(tick: PriceTick | None, now: datetime, stale_after: timedelta) -> bool:
     return tick is not None and now - tick.at <= stale_after
 
@@ -46,7 +57,7 @@ class HoldingsValue:
 
 
 class Valuer:
-    """Prices alerts and holdings from the latest tick, refusing stale prices.
+    """The price for alerts and the value of holdings from the latest tick, refusing stale prices.
 
     ``latest`` returns the newest tick known (a ``PriceFeed``'s ``current``, a stored tick).
     """
@@ -63,17 +74,6 @@ class Valuer:
         """(price, source) of a fresh price, or (None, None) when there is none."""
         tick = self.fresh_tick(now)
         return (tick.price, tick.source) if tick is not None else (None, None)
-
-    def annotate(self, alert: Alert, now: datetime | None = None) -> Alert:
-        """The alert with ``amount_jpy``, ``price_jpy`` and ``price_source`` filled (null when stale).
-
-        An alert that already carries a price (price alerts do) keeps it.
-        """
-        if alert.price_jpy is not None:
-            return alert
-        price, source = self.price_for_alert(now or alert.detected_at)
-        amount_jpy = value_jpy(alert.amount, price) if price is not None and alert.amount is not None else None
-        return dataclasses.replace(alert, amount_jpy=amount_jpy, price_jpy=price, price_source=source)
 
     def holdings(self, amounts: Mapping[str, int], now: datetime) -> HoldingsValue | None:
         """JPY value of each holding (micro-XEM by key), or None without a fresh price."""
