@@ -222,6 +222,7 @@ class _Handler(BaseHTTPRequestHandler):
         node = self.server.node
         parts = urlsplit(self.path)
         body = self._body()
+        self._record: RequestRecord | None = None
         if parts.path.startswith("/_sim/"):
             from nemwatch.sim.control import handle_control
 
@@ -229,6 +230,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(status, json.dumps(payload).encode())
             return
         record = node.log_request(method, self.path)
+        self._record = record
         faults = node.faults.take(parts.path)
         delay = sum(f.params["ms"] for f in faults if f.kind == "latency")
         if delay and node.stopping.wait(delay / 1000):
@@ -279,6 +281,13 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send_faulty(reply.status, payload, body_fault.params)
         return reply.status
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        # the status is in the request log before the client can read the answer
+        record = getattr(self, "_record", None)
+        if record is not None:
+            record.status = code
+        super().send_response(code, message)
 
     def _send(self, status: int, payload: bytes, headers: dict[str, str] | None = None,
               *, compress: bool = False) -> None:
