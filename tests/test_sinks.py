@@ -151,6 +151,21 @@ async def test_journal_cuts_a_torn_last_line(store: Store, tmp_path: Path) -> No
     assert journal_ids(path) == [make_alert("a").alert_id, make_alert("b").alert_id]
 
 
+async def test_journal_memory_stays_flat_and_old_ids_are_still_known(store: Store, tmp_path: Path) -> None:
+    """The in-memory id set holds the last ``memory_ids`` written; older ones come from the store."""
+    path = tmp_path / "alerts.jsonl"
+    sink = JournalSink(path, store, lambda: NOW, memory_ids=3)
+    alerts = [make_alert(str(i)) for i in range(12)]
+    for alert in alerts:
+        await sink.send(alert)
+    assert sink.ids_in_memory == 3
+    for alert in alerts:  # every one of them, also those no longer in memory, is skipped
+        await sink.send(alert)
+    assert journal_ids(path) == [a.alert_id for a in alerts]
+    with pytest.raises(ValueError):
+        JournalSink(path, store, lambda: NOW, memory_ids=0)
+
+
 async def test_journal_after_rotation_starts_a_new_file(store: Store, tmp_path: Path) -> None:
     path = tmp_path / "alerts.jsonl"
     sink = JournalSink(path, store, lambda: NOW)

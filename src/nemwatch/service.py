@@ -24,6 +24,7 @@ from nemwatch.core.price.monitor import PriceMonitor
 from nemwatch.core.price.store import PriceStore
 from nemwatch.core.rules import WatchRule
 from nemwatch.core.store import Store
+from nemwatch.core.store.retention import Pruner
 from nemwatch.core.taintwatch import TaintSettings, TaintWatch
 from nemwatch.core.watchset import WatchSet
 from nemwatch.headless.delivery import Dispatcher
@@ -121,6 +122,7 @@ class Service:
     monitor: PriceMonitor | None = None
     price_store: PriceStore | None = None
     undelivered: int = 0  # outbox rows still pending when the service closed
+    pruner: Pruner | None = None  # [retention]: run beside the engine by the runner
 
     @classmethod
     def build(
@@ -136,7 +138,8 @@ class Service:
         protect(config.secrets())  # sink tokens, node and price URL credentials: never in a log line
         store = Store.open(config.db_path())
         sinks = build_sinks(
-            config.alerts.sinks, store=store, journal_path=config.journal_path(), clock=clock, stdout=stdout
+            config.alerts.sinks, store=store, journal_path=config.journal_path(), clock=clock, stdout=stdout,
+            journal_memory_ids=config.retention.journal_ids_in_memory,
         )
         bus = EventBus(clock=clock)  # the faces' event stream: chain, alerts, prices, deliveries
         dispatcher = Dispatcher(store, sinks, clock=clock, network=config.network.name.value, on_event=bus.publish)
@@ -152,6 +155,7 @@ class Service:
             taint=TaintWatch(taint_settings(config, store)),
         )
         service = cls(config, store, client, dispatcher, engine)
+        service.pruner = Pruner(store, config.retention.policy(), clock)
         if price and config.price.sources:
             service.price_store = PriceStore(config.db_path())
             service.monitor = PriceMonitor.from_config(
@@ -222,7 +226,8 @@ class Service:
                     log.warning("reload: %d alert(s) waiting for removed sink %s dead-lettered (nemwatch outbox)", count, name)
             await self.dispatcher.aclose()
             sinks = build_sinks(
-                fresh.alerts.sinks, store=self.store, journal_path=fresh.journal_path(), clock=self.engine.clock
+                fresh.alerts.sinks, store=self.store, journal_path=fresh.journal_path(), clock=self.engine.clock,
+                journal_memory_ids=fresh.retention.journal_ids_in_memory,
             )
             self.dispatcher = Dispatcher(
                 self.store, sinks, clock=self.engine.clock, network=fresh.network.name.value,
@@ -230,6 +235,8 @@ class Service:
             )
             self.engine.delivery = self.dispatcher
         self.engine.watch_changed()
+        if self.pruner is not None:
+            self.pruner.policy = fresh.retention.policy()
         self.config = fresh
         log.info("config reloaded: %d watched addresses, %d sinks", len(watch), len(fresh.alerts.sinks))
         if restart:  # the rest keeps running as started (the price feed, nodes, state ...)

@@ -20,6 +20,7 @@ from nemwatch.config.fields import (
 )
 from nemwatch.config.network import NetworkConfig
 from nemwatch.config.price import PriceConfig
+from nemwatch.config.retention import RetentionConfig
 from nemwatch.core.models import Network
 from nemwatch.core.nem.address import network_of
 from nemwatch.redact import sink_secrets, url_secrets
@@ -54,6 +55,7 @@ class Config(BaseModel):
     price: PriceConfig = PriceConfig()
     alerts: AlertsConfig = AlertsConfig()
     state: StateConfig = StateConfig()
+    retention: RetentionConfig = RetentionConfig()
     keys: dict[str, str] = {}  # dashboard key bindings by id (nemwatch.keymap); validated below
 
     _source: Path | None = PrivateAttr(default=None)

@@ -44,10 +44,13 @@ async def run_watch(service: Service, *, once: bool, config_path: Path | None) -
             installed.append(sig)
     last: CycleStats | None = None
     pricing: asyncio.Task[None] | None = None
+    pruning: asyncio.Task[None] | None = None
     if once:
         await price_once(service)
     elif service.monitor is not None:
         pricing = asyncio.create_task(service.price_loop(stop))
+    if not once and service.pruner is not None:  # [retention], beside the engine, hourly by default
+        pruning = asyncio.create_task(service.pruner.run(stop))
     try:
         while not stop.is_set():
             if hup.is_set():
@@ -68,11 +71,13 @@ async def run_watch(service: Service, *, once: bool, config_path: Path | None) -
                 task.cancel()
     finally:
         stop.set()
-        if pricing is not None:
+        for task in (pricing, pruning):
+            if task is None:
+                continue
             try:
-                await asyncio.wait_for(pricing, timeout=10)
+                await asyncio.wait_for(task, timeout=10)
             except (TimeoutError, asyncio.CancelledError):
-                pricing.cancel()
+                task.cancel()
         for sig in installed:
             loop.remove_signal_handler(sig)
     return last

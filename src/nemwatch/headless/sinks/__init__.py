@@ -57,6 +57,7 @@ def build_sinks(
     stdout: TextIO | None = None,
     http_timeout: float = 10.0,
     command_timeout: float = 30.0,
+    journal_memory_ids: int = 10_000,
 ) -> dict[str, Sink]:
     """Sinks by outbox name, in config order. Raises ``ValueError`` (with the redacted spec)
     for a spec no sink understands."""
@@ -66,7 +67,7 @@ def build_sinks(
         if spec == "stdout":
             sink = StdoutSink(stdout)
         elif spec == "journal":
-            sink = JournalSink(journal_path, store, clock)
+            sink = JournalSink(journal_path, store, clock, memory_ids=journal_memory_ids)
         elif spec.startswith("command:"):
             sink = CommandSink(spec, name=name, timeout=command_timeout)
         elif spec.startswith("webhook+"):

@@ -10,6 +10,10 @@ id and the byte offset where its line ends):
 
 The scan starts at the end of the most recently recorded line.
 
+In memory the sink keeps only the ids the recovery scan found and the last
+``memory_ids`` it wrote (default 10,000, ``[retention] journal_ids_in_memory``): older ones are
+looked up in the store, so a watcher that runs for months holds a flat set.
+
 A crash after 2's fsync but before its record leaves a line the store does not know. On first
 use the sink therefore scans the file from the last recorded offset to its end (only what
 was written after the last record, a few lines at most) and adds those alert ids to its index.
@@ -23,8 +27,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from datetime import datetime
+from collections import OrderedDict
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from nemwatch.core.alert import Alert
@@ -67,12 +72,18 @@ class JournalSink:
     name = "journal"
     secrets: tuple[str, ...] = ()
 
-    def __init__(self, path: str | os.PathLike[str], store: Store, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], store: Store, clock: Callable[[], datetime], *, memory_ids: int = 10_000
+    ) -> None:
+        if memory_ids < 1:
+            raise ValueError("memory_ids must be positive")
         self.path = Path(path)
         self._store = store
         self._clock = clock
         self._lock = asyncio.Lock()
         self._recovered: set[str] | None = None
+        self._recent: OrderedDict[str, None] = OrderedDict()  # the last ``memory_ids`` written
+        self.memory_ids = memory_ids
 
     def recover(self) -> set[str]:
         """Scan what was written after the last record, record what it finds and cut a torn
@@ -98,7 +109,17 @@ class JournalSink:
         return self._recovered
 
     def holds(self, alert_id: str) -> bool:
-        return alert_id in self.recover() or self._store.journal_has(alert_id)
+        return alert_id in self.recover() or alert_id in self._recent or self._store.journal_has(alert_id)
+
+    def _remember(self, alert_id: str) -> None:
+        self._recent[alert_id] = None
+        self._recent.move_to_end(alert_id)
+        while len(self._recent) > self.memory_ids:
+            self._recent.popitem(last=False)
+
+    @property
+    def ids_in_memory(self) -> int:
+        return len(self.recover()) + len(self._recent)
 
     def _append(self, line: bytes) -> int:
         """Append one line durably and return where it ends; a failed write is undone so the
@@ -128,7 +149,7 @@ class JournalSink:
             except OSError as exc:
                 raise RetryableError(f"journal {self.path.name}: {describe(exc, ())}") from None
             # Known in memory first: should the record below fail, a retry still skips it.
-            self.recover().add(alert.alert_id)
+            self._remember(alert.alert_id)
             self._store.journal_record(alert.alert_id, end, self._clock())
 
     async def aclose(self) -> None:
