@@ -38,7 +38,6 @@ def test_zaif_ticker_real_xem_answers() -> None:
 
 def test_zaif_doc_samples() -> None:
     assert zaif.parse_ticker(fixture("zaif_ticker_btc_jpy.json"), "btc_jpy", AT).price == Decimal("135875.0")
-    assert zaif.parse_last_price(fixture("zaif_last_price_btc_jpy.json"), "btc_jpy", AT).price == Decimal("134820.0")
     (trade,) = zaif.parse_trades(fixture("zaif_trades_btc_jpy.json"), "btc_jpy")
     assert trade.trade_id == "43054307"
     assert trade.price == Decimal("135340.0") and trade.amount == Decimal("0.02")

@@ -109,15 +109,6 @@ class RecentChain:
         return parent is not None and parent.hash is not None and parent.hash != block.prev_block_hash
 
 
-async def tip_changed(chain: RecentChain, read: BlockReader) -> bool:
-    """Re-read mode: is the stored tip still the block the node has at that height?"""
-    tip = chain.tip
-    if tip is None:
-        return False
-    block = await read(tip)
-    return block.signature != chain.refs[tip].signature
-
-
 async def find_ancestor(chain: RecentChain, read: BlockReader, below: int) -> Fork:
     """Binary-search the highest stored height at or below ``below`` whose block is unchanged."""
     old_tip = chain.tip if chain.tip is not None else below

@@ -162,9 +162,6 @@ class HeadTracker:
         if in_trouble:
             self._in_trouble[url] = state
 
-    def episode_state(self) -> dict[str, tuple[int, bool]]:
-        return {url: (n, url in self._in_trouble) for url, n in self._episodes.items()}
-
 
 def _describe(answer: object) -> str:
     if isinstance(answer, BaseException):

@@ -60,10 +60,6 @@ class Message:
     payload: bytes
     text: str
 
-    @property
-    def nis_type(self) -> int:
-        return 2 if self.type is MessageType.ENCRYPTED else 1
-
 
 @dataclass(frozen=True, slots=True)
 class MosaicAmount:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Container, Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from nemwatch.core.models import XEM_MOSAIC_ID, MosaicDefinitionTx, MosaicLevy, Transaction, Transfer
 from nemwatch.core.nem.mosaicdefs import divisibility_of
@@ -22,12 +21,6 @@ log = logging.getLogger("nemwatch.mosaics")
 
 MAX_DEFINITION_PAGES = 5  # per namespace and attempt (100 definitions a page)
 RETRY_AFTER = timedelta(minutes=10)  # a namespace a node could not serve is asked again after this
-
-
-class DefinitionSource(Protocol):
-    async def mosaic_definitions(
-        self, namespace: str, *, after_id: int | None = None
-    ) -> Sequence[tuple[int, MosaicDefinitionRow]]: ...
 
 
 class MosaicRegistry:

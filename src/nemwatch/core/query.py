@@ -90,9 +90,6 @@ class Movement:
     recipient_label: str | None
     flags: tuple[str, ...] = ()
 
-    def outgoing_from(self, address: str) -> bool:
-        return self.transfer.sender == address
-
 
 @dataclass(frozen=True, slots=True)
 class WatchedAccount:

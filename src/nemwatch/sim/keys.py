@@ -26,10 +26,6 @@ class SimKey:
     public_key: str  # lowercase hex
     address: str
 
-    @property
-    def private_key_hex(self) -> str:
-        return str(self.key_pair.private_key).lower()
-
 
 def private_key_bytes(seed: str, label: str, key_seed: str | None = None) -> bytes:
     material = key_seed if key_seed is not None else f"{seed}/{label}"

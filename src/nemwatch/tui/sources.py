@@ -354,9 +354,5 @@ def _readonly_prices(path: Path) -> Any:
     return store
 
 
-def alerts_in(event: object) -> list[Any]:
-    return [event.alert] if isinstance(event, AlertRaised) else []
-
-
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -16,11 +16,3 @@ def from_datetime(when: datetime) -> int:
     if when.tzinfo is None:
         raise ValueError("naive datetime: give a timezone")
     return int((when - NEM_EPOCH).total_seconds())
-
-
-def from_unix(unix_seconds: float) -> int:
-    return int(unix_seconds) - NEM_EPOCH_UNIX
-
-
-def to_unix(nem_seconds: int) -> int:
-    return nem_seconds + NEM_EPOCH_UNIX

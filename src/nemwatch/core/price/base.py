@@ -32,10 +32,6 @@ class ProviderError(PriceError):
         self.retry_after = retry_after
         self.unreachable = False  # the host could not be reached at all (refused, no route, no DNS)
 
-    @property
-    def throttled(self) -> bool:
-        return self.status == 429
-
 
 class ErrorAnswer(ProviderError):
     """The exchange answered, with an error document (``{"error": ...}``, a non-zero status)."""

@@ -29,10 +29,6 @@ def covered(intervals: Iterable[Interval], start: datetime, end: datetime) -> ti
     return total
 
 
-def contains(intervals: Iterable[Interval], start: datetime, end: datetime) -> bool:
-    return any(a <= start and end <= b for a, b in merge(intervals))
-
-
 def gaps(intervals: Iterable[Interval], start: datetime, end: datetime) -> list[Interval]:
     """The parts of [start, end) that the intervals leave uncovered."""
     out: list[Interval] = []

@@ -175,9 +175,6 @@ class PriceStore:
             )
         return cur.rowcount == 1
 
-    def add_ticks(self, ticks: Iterable[PriceTick]) -> int:
-        return sum(self.add_tick(t) for t in ticks)
-
     def add_trades(self, trades: Iterable[Trade]) -> int:
         """Store trades, ignoring ids already stored; return how many were new."""
         new = 0

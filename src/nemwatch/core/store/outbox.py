@@ -244,10 +244,6 @@ class AlertTables(StoreBase):
         )
         return rows[0]["alert_id"] if rows else None
 
-    def pending_sinks(self) -> list[str]:
-        """Every sink name with pending outbox rows."""
-        return [r["sink"] for r in self._read("SELECT DISTINCT sink FROM outbox WHERE state = 'pending'")]
-
     def dead_letter_sink(self, sink: str, note: str, at: datetime) -> int:
         """Dead-letter every pending row of ``sink`` (a sink removed from the config) with ``note``."""
         return self._write(

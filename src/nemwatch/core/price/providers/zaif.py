@@ -50,13 +50,6 @@ def parse_ticker(body: bytes | str, pair: str, at: datetime, source: str = "zaif
     )
 
 
-def parse_last_price(body: bytes | str, pair: str, at: datetime, source: str = "zaif") -> PriceTick:
-    data = checked_json(body, "zaif last_price", source)
-    obj = as_dict(data, "zaif last_price")
-    price = dec(field(obj, "last_price", "zaif last_price"), "zaif last_price", positive=True)
-    return PriceTick(source=source, pair=pair, price=price, at=at)
-
-
 def parse_trades(body: bytes | str, pair: str, source: str = "zaif") -> list[Trade]:
     data = checked_json(body, "zaif trades", source)
     trades = []
