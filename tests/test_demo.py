@@ -29,7 +29,7 @@ async def test_demo_first_hour_alerts_the_theft() -> None:
 def test_demo_json_lines_through_the_cli() -> None:
     result = CliRunner().invoke(main, ["demo", "--speed", "0", "--until", "2018-01-26T00:05", "--json"])
     assert result.exit_code == 0, result.output
-    lines = [json.loads(line) for line in result.output.splitlines()]
+    lines = [json.loads(line) for line in result.stdout.splitlines()]  # stdout: JSON lines only
     assert lines and {line["rule"] for line in lines} == {"outflow", "taint_move"}  # the theft seeds the taint
     assert lines[0]["amount_xem"] == "10.000000"
     seeds = [line for line in lines if line["rule"] == "taint_move"]
@@ -55,7 +55,14 @@ def test_demo_headless_prints_json_lines_and_json_is_its_alias() -> None:
     for flag in ("--headless", "--json"):
         result = CliRunner().invoke(main, ["demo", "--speed", "0", "--until", "2018-01-26T00:05", flag])
         assert result.exit_code == 0, result.output
-        outputs.append([json.loads(line) for line in result.output.splitlines()])
+        outputs.append([json.loads(line) for line in result.stdout.splitlines()])
+        # the summary goes to stderr, ending with the taint picture per model
+        summary = result.stderr.strip().splitlines()
+        assert "blocks followed" in result.stderr and "Taint picture" in result.stderr
+        rows = summary[-5:]
+        assert [row.split()[0] for row in rows] == ["poison", "haircut", "fifo", "taint_first", "clean_first"]
+        fifo = rows[2].split()
+        assert fifo[1] == fifo[2] != "0"  # seeded, all still at rest by 00:05
     assert outputs[0] and [line["alert_id"] for line in outputs[0]] == [line["alert_id"] for line in outputs[1]]
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
+from datetime import datetime
 
 import click
 
@@ -27,7 +29,8 @@ def demo(speed: float | None, until: str | None, as_json: bool, headless: bool, 
     """Replay the 2018 Coincheck theft on a local NIS1 simulator and show what nemwatch raises.
 
     On a terminal it opens the dashboard; with --headless (or --json) it prints the alerts as
-    JSON lines; without a terminal it prints them as text, with a summary at the end.
+    JSON lines on stdout and the summary (ending with the taint picture per model) on stderr;
+    without a terminal it prints them as text, with the summary at the end.
     """
     from nemwatch import demo as player
     from nemwatch.commands.dashboard import has_terminal
@@ -45,4 +48,19 @@ def demo(speed: float | None, until: str | None, as_json: bool, headless: bool, 
         from nemwatch.commands.dashboard import open_demo
 
         sys.exit(open_demo(speed, stop, no_mouse=no_mouse))
-    sys.exit(player.run(speed, stop, as_json or headless))
+    if as_json or headless:
+        sys.exit(_headless(speed, stop))
+    sys.exit(player.run(speed, stop, False))
+
+
+def _headless(speed: float, stop: datetime | None) -> int:
+    """JSON lines on stdout, nothing else there; the summary on stderr, once the run ends."""
+    from nemwatch import demo as player
+
+    report = asyncio.run(
+        player.play(out=sys.stdout, speed=speed, until=stop or player.DEFAULT_UNTIL, as_json=True)
+    )
+    sys.stdout.flush()
+    sys.stderr.write(player._summary(report))
+    sys.stderr.flush()
+    return 0
