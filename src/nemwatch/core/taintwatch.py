@@ -40,7 +40,7 @@ from nemwatch.core.taint.inputs import MODELS, Model, Movement, TaintSource, Thr
 from nemwatch.core.taint.ledger import P
 from nemwatch.core.taint.markers import MarkedAccounts, marker_set, markers_received
 from nemwatch.core.taint.messages import FlagKind, flag_transfer
-from nemwatch.core.taint.picture import ModelPicture, picture
+from nemwatch.core.taint.picture import ExchangeTally, ModelPicture, picture
 from nemwatch.core.taint.tracker import TaintTracker
 from nemwatch.core.taint.view import AccountTaint, TransferTaint
 
@@ -118,6 +118,7 @@ class TaintWatch:
         self._rewound: int | None = None
         self._undone: set[str] = set()
         self._sources: dict[str, TaintSource] = {}
+        self._tally = ExchangeTally()  # at exchanges, read incrementally block after block
 
     # -- wiring ---------------------------------------------------------------------------
 
@@ -203,7 +204,7 @@ class TaintWatch:
         return self.tracker.transfers()
 
     def picture(self) -> tuple[ModelPicture, ...]:
-        return picture(self.tracker, self.settings.exchanges)
+        return picture(self.tracker, self.settings.exchanges, self._tally)
 
     @property
     def sources(self) -> tuple[TaintSource, ...]:
