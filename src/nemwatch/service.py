@@ -7,8 +7,6 @@ would be a bug by construction. No Textual, no terminal: the faces add those.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -186,13 +184,6 @@ class Service:
             return
         if cycle.alerts:
             await self.engine.raise_alerts(list(cycle.alerts))
-
-    async def price_loop(self, stop: asyncio.Event) -> None:
-        await self.start_price()
-        while not stop.is_set() and self.monitor is not None:
-            await self.poll_price()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self.config.price.poll_seconds)
 
     async def reload(self, path: Path | None) -> None:
         """Re-read the config; apply the watch list, labels and sinks; keep the old one on error."""

@@ -250,25 +250,21 @@ class Engine:
             url = cursor.name[len("node:") :]
             self.heads.restore(url, cursor.height, cursor.hash == "trouble")
 
-    # -- the loop -------------------------------------------------------------------------
+    # -- one cycle, as the service loop (nemwatch.service_loop) runs it ------------------
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Cycle every ``poll_seconds`` until ``stop`` is set; a failed cycle is logged and retried."""
-        while not stop.is_set():
-            try:
-                await self.cycle()
-            except asyncio.CancelledError:
-                raise
-            except Exception as err:  # the watcher must outlive any one bad cycle
-                log.exception("cycle failed")
-                self._emit(CycleFailed(f"{type(err).__name__}: {err}"[:300], self.clock()))
-            if stop.is_set():
-                break
-            sleeper = asyncio.ensure_future(self.sleep(self.settings.poll_seconds))
-            stopper = asyncio.ensure_future(stop.wait())
-            await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
-            for task in (sleeper, stopper):
-                task.cancel()
+    async def cycle_or_report(self) -> CycleStats | None:
+        """One cycle; a failure is logged in one line and published (``CycleFailed``) instead of
+        raised, so that the watcher outlives any one bad cycle. None when the cycle failed."""
+        try:
+            return await self.cycle()
+        except asyncio.CancelledError:
+            raise
+        except Exception as err:
+            cause = f"{type(err).__name__}: {err}"
+            log.error("cycle failed: %s", cause)
+            log.debug("cycle failed", exc_info=True)
+            self._emit(CycleFailed(cause[:300], self.clock()))
+            return None
 
     async def cycle(self) -> CycleStats:
         """One cycle, watched: a failed one (or one no node answered) counts toward ``stalled``;

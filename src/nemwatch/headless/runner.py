@@ -17,6 +17,7 @@ from pathlib import Path
 
 from nemwatch.core.engine import CycleStats
 from nemwatch.headless.logscrub import FILTER
+from nemwatch.service_loop import run_service
 
 # The wiring (config -> store, client, engine, bus, delivery, prices) is shared with the dashboard;
 # these names stay importable from here.
@@ -33,7 +34,8 @@ log = logging.getLogger("nemwatch.headless")
 
 
 async def run_watch(service: Service, *, once: bool, config_path: Path | None) -> CycleStats | None:
-    """Cycle until stopped (or once). Returns the last cycle's stats."""
+    """Run the service loop (``service_loop``) until SIGTERM or SIGINT, re-reading the config on
+    SIGHUP; or, ``once``, fetch the price (bounded) and run one cycle. The last cycle's stats."""
     stop = asyncio.Event()
     hup = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -42,45 +44,18 @@ async def run_watch(service: Service, *, once: bool, config_path: Path | None) -
         with contextlib.suppress(NotImplementedError, RuntimeError):  # no signals off the main thread
             loop.add_signal_handler(sig, event.set)
             installed.append(sig)
-    last: CycleStats | None = None
-    pricing: asyncio.Task[None] | None = None
-    pruning: asyncio.Task[None] | None = None
-    if once:
-        await price_once(service)
-    elif service.monitor is not None:
-        pricing = asyncio.create_task(service.price_loop(stop))
-    if not once and service.pruner is not None:  # [retention], beside the engine, hourly by default
-        pruning = asyncio.create_task(service.pruner.run(stop))
     try:
-        while not stop.is_set():
-            if hup.is_set():
-                hup.clear()
-                await service.reload(config_path)
-            try:
-                last = await service.engine.cycle()
-            except Exception as err:
-                log.error("cycle failed: %s: %s", type(err).__name__, err)
-                if once:
-                    raise
-            if once:
-                break
-            waiters = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(hup.wait())}
-            sleeper = asyncio.ensure_future(service.engine.sleep(service.engine.settings.poll_seconds))
-            await asyncio.wait(waiters | {sleeper}, return_when=asyncio.FIRST_COMPLETED)
-            for task in waiters | {sleeper}:
-                task.cancel()
+        if not once:
+            return await run_service(service, stop, reload=hup, config_path=config_path)
+        await price_once(service)
+        try:
+            return await service.engine.cycle()
+        except Exception as err:
+            log.error("cycle failed: %s: %s", type(err).__name__, err)
+            raise
     finally:
-        stop.set()
-        for task in (pricing, pruning):
-            if task is None:
-                continue
-            try:
-                await asyncio.wait_for(task, timeout=10)
-            except (TimeoutError, asyncio.CancelledError):
-                task.cancel()
         for sig in installed:
             loop.remove_signal_handler(sig)
-    return last
 
 
 ONCE_PRICE_BUDGET = 8.0  # seconds a one-cycle run (watch --once, check) gives the price feed

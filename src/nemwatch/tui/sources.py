@@ -179,26 +179,20 @@ class LiveSource(EngineSource):
         self._next_poll = None
 
     async def run(self, emit: Emit) -> None:
+        from nemwatch.service_loop import run_service  # the loop `nemwatch watch` runs too
+
         stop = asyncio.Event()
         self.engine.sleep = self._sleep
-        tasks = [asyncio.create_task(self.pump(emit)), asyncio.create_task(self.engine.run(stop))]
-        if self.service.monitor is not None:
-            tasks.append(asyncio.create_task(self._prices(stop, emit)))
+        tasks = [
+            asyncio.create_task(self.pump(emit)),
+            asyncio.create_task(run_service(self.service, stop, on_price=lambda: emit(PriceChanged(self.clock())))),
+        ]
         try:
             await asyncio.gather(*tasks)
         finally:
             stop.set()
             for task in tasks:
                 task.cancel()
-
-    async def _prices(self, stop: asyncio.Event, emit: Emit) -> None:
-        await self.service.start_price()
-        emit(PriceChanged(self.clock()))
-        while not stop.is_set():
-            await self.service.poll_price()
-            emit(PriceChanged(self.clock()))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self.service.config.price.poll_seconds)
 
     async def aclose(self) -> None:
         await self.service.close()

@@ -1,0 +1,83 @@
+"""The one run loop of a watcher, driven alike by ``nemwatch watch`` and the dashboard.
+
+Engine cycles every ``poll_seconds``; beside them the price feed (its own ``poll_seconds``) and
+the retention pruner, as tasks of their own. A face passes a ``stop`` event, optionally a
+``reload`` event (SIGHUP for the headless face) with the config path to re-read, and optionally
+``on_price`` to hear of each price poll. Setting ``reload`` or ``stop`` ends the pause between
+cycles at once. When the loop ends, the side tasks get a few seconds to finish, then are
+cancelled. A failed cycle is logged and published, never raised: the watcher runs on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from nemwatch.core.engine import CycleStats
+from nemwatch.service import Service
+
+log = logging.getLogger("nemwatch.headless")
+
+SIDE_TASK_GRACE = 10.0  # seconds the price feed and the pruner get to finish once stopped
+
+
+async def run_service(
+    service: Service,
+    stop: asyncio.Event,
+    *,
+    reload: asyncio.Event | None = None,
+    config_path: Path | None = None,
+    on_price: Callable[[], None] | None = None,
+) -> CycleStats | None:
+    """Run ``service`` until ``stop`` is set (see the module docstring); the last good cycle's stats."""
+    side: list[asyncio.Task[None]] = []
+    if service.monitor is not None:
+        side.append(asyncio.create_task(price_loop(service, stop, on_price)))
+    if service.pruner is not None:  # [retention], hourly by default
+        side.append(asyncio.create_task(service.pruner.run(stop)))
+    last: CycleStats | None = None
+    try:
+        while not stop.is_set():
+            if reload is not None and reload.is_set():
+                reload.clear()
+                await service.reload(config_path)
+            stats = await service.engine.cycle_or_report()
+            last = stats if stats is not None else last
+            if stop.is_set():
+                break
+            wake = [stop] if reload is None else [stop, reload]
+            await pause(service.engine.sleep(service.engine.settings.poll_seconds), wake)
+    finally:
+        stop.set()
+        for task in side:
+            try:
+                await asyncio.wait_for(task, timeout=SIDE_TASK_GRACE)
+            except (TimeoutError, asyncio.CancelledError):
+                task.cancel()
+    return last
+
+
+async def price_loop(service: Service, stop: asyncio.Event, on_price: Callable[[], None] | None = None) -> None:
+    """Check the price sources and fill the history, then poll every ``[price] poll_seconds``."""
+    await service.start_price()
+    if on_price is not None:
+        on_price()
+    while not stop.is_set() and service.monitor is not None:
+        await service.poll_price()
+        if on_price is not None:
+            on_price()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=service.config.price.poll_seconds)
+
+
+async def pause(sleep: Awaitable[None], wake: list[asyncio.Event]) -> None:
+    """Wait for ``sleep`` (the engine's injected sleep) or for any of ``wake`` to be set."""
+    waiters = {asyncio.ensure_future(sleep), *(asyncio.ensure_future(e.wait()) for e in wake)}
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in waiters:
+            task.cancel()
