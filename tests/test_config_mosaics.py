@@ -56,13 +56,13 @@ def coin(quantity: int) -> tuple[MosaicAmount, ...]:
 
 
 def test_what_passes_a_threshold() -> None:
-    listed = WatchRule(alert_outflow_xem=1000, alert_mosaics=(("loot:coin", 100),))
+    listed = WatchRule(alert_outflow_micro=1000, alert_mosaics=(("loot:coin", 100),))
     assert not outflow_passes(listed, 0, coin(99))
     assert outflow_passes(listed, 0, coin(100))
     assert outflow_passes(listed, 1000, coin(1))  # the XEM reaches its own threshold
     assert not outflow_passes(listed, 0, (MosaicAmount("other", "m", 10**9),))  # unlisted, XEM threshold > 0
     assert not outflow_passes(listed, 0, ())  # fee only
-    anything = WatchRule(alert_outflow_xem=0, alert_mosaics=(("loot:coin", 100),))
+    anything = WatchRule(alert_outflow_micro=0, alert_mosaics=(("loot:coin", 100),))
     assert not outflow_passes(anything, 0, coin(5))  # a listed mosaic has its own threshold
     assert outflow_passes(anything, 0, (MosaicAmount("other", "m", 1),))  # unlisted: any outflow
     assert outflow_passes(anything, 1, coin(5))  # any XEM

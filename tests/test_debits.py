@@ -112,7 +112,7 @@ async def test_a_supply_change_debits_its_fee_and_is_explained_in_the_balance(tm
     # what the balance check explains: 100 XEM rent plus two fees
     assert explained_change(HOT, moved) == -(100 * MICRO_XEM + 2 * 150_000)
     # a threshold above zero leaves fee-only debits alone
-    quiet = make(tmp_path / "quiet", FakeChain(tip=5, txs={6: [supply("q")]}), {HOT: WatchRule(alert_outflow_xem=1)})
+    quiet = make(tmp_path / "quiet", FakeChain(tip=5, txs={6: [supply("q")]}), {HOT: WatchRule(alert_outflow_micro=1)})
     await quiet.cycle()
     quiet.source.tip = 6  # type: ignore[attr-defined]
     await quiet.cycle()
@@ -229,7 +229,7 @@ class DefinitionNode(FakeChain):
 async def test_a_levy_defined_before_the_watcher_started_is_asked_of_a_node(tmp_path: Path) -> None:
     chain = DefinitionNode(tip=5)
     chain.asked = []
-    engine = make(tmp_path, chain, {HOT: WatchRule(label="hot", alert_outflow_xem=1, alert_mosaics=(("old:token", 100),))})
+    engine = make(tmp_path, chain, {HOT: WatchRule(label="hot", alert_outflow_micro=1, alert_mosaics=(("old:token", 100),))})
     await engine.cycle()
     mosaic_only = replace(transfer(HOT, THIEF, 0, tag="old"), amount=MICRO_XEM, xem=0, mosaics=(MosaicAmount("old", "token", 1),))
     chain.txs[6] = [mosaic_only]

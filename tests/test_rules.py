@@ -125,7 +125,7 @@ def test_multisig_sender_is_the_multisig_account_never_the_cosigner() -> None:
 
 
 def test_outflow_threshold() -> None:
-    rules = ctx(hot=WatchRule(label="hot wallet", alert_outflow_xem=1_000 * MICRO_XEM))
+    rules = ctx(hot=WatchRule(label="hot wallet", alert_outflow_micro=1_000 * MICRO_XEM))
     assert transaction_alerts(transfer(xem=999_999_999), rules, confs=1, now=NOW) == []
     [a] = transaction_alerts(transfer(xem=1_000 * MICRO_XEM), rules, confs=1, now=NOW)
     assert a.amount == 1_000 * MICRO_XEM
@@ -140,7 +140,7 @@ def test_zero_xem_mosaic_only_send_alerts_with_the_default_threshold() -> None:
     assert a.amount == 0
     assert a.mosaics == (marker,)
     assert "OUTFLOW 0.000000 XEM + mizunashi:coincheck_stolen_funds_do_not_accept_trades ×1 from" in a.summary
-    priced = ctx(hot=WatchRule(alert_outflow_xem=1))
+    priced = ctx(hot=WatchRule(alert_outflow_micro=1))
     assert transaction_alerts(transfer(xem=0, mosaics=(marker,)), priced, confs=1, now=NOW) == []
 
 
@@ -163,7 +163,7 @@ def test_namespace_rental_is_an_outflow_but_importance_transfer_is_not() -> None
 def test_inflow_is_opt_in_with_a_minimum() -> None:
     tx = transfer(sender=THIEF, recipient=COLD, xem=50 * MICRO_XEM)
     assert transaction_alerts(tx, ctx(cold=WatchRule(label="cold")), confs=1, now=NOW) == []
-    rules = ctx(cold=WatchRule(label="cold", alert_inflow=True, inflow_min=10 * MICRO_XEM))
+    rules = ctx(cold=WatchRule(label="cold", alert_inflow=True, inflow_min_micro=10 * MICRO_XEM))
     [a] = transaction_alerts(tx, rules, confs=1, now=NOW)
     assert (a.rule, a.severity, a.address, a.counterparty) == ("inflow", Severity.INFO, COLD, THIEF)
     assert a.summary == "INFLOW 50.000000 XEM to cold (NCOLDC…) from thief (NC4C6P…) [confirmed, 1 conf]"
@@ -181,7 +181,7 @@ def test_transfer_between_two_watched_addresses_gives_outflow_and_inflow() -> No
 
 
 def test_dormant_wakeup() -> None:
-    rules = ctx(hot=WatchRule(label="hot wallet", alert_outflow_xem=10**15, dormant_days=180))
+    rules = ctx(hot=WatchRule(label="hot wallet", alert_outflow_micro=10**15, dormant_days=180))
     tx = transfer(xem=5 * MICRO_XEM)
     recent = {HOT: TX_TIME - timedelta(days=179)}
     assert transaction_alerts(tx, rules, confs=0, now=NOW, last_activity=recent) == []

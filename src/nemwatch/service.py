@@ -50,9 +50,9 @@ def build_watchset(config: Config) -> WatchSet:
             WatchRule(
                 label=w.label or None,
                 urgent=w.urgent,
-                alert_outflow_xem=w.alert_outflow_micro,
+                alert_outflow_micro=w.alert_outflow_micro,
                 alert_inflow=w.alert_inflow,
-                inflow_min=w.inflow_min_micro,
+                inflow_min_micro=w.inflow_min_micro,
                 dormant_days=w.dormant_days,
                 alert_mosaics=w.alert_mosaics,
             ),

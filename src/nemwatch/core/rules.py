@@ -2,7 +2,7 @@
 
 Rules and their alert ids (``make_alert_id(network, rule, key, stage)``, stable across restarts):
 
-- ``outflow``: a watched address sends at least its ``alert_outflow_xem`` (0: any send, a
+- ``outflow``: a watched address sends at least its ``alert_outflow_micro`` (0: any send, a
   0-XEM mosaic-only transfer included), or at least a mosaic's ``alert_mosaics`` threshold of a
   listed mosaic (see ``outflow_passes``). For a multisig transaction the sender is the multisig
   account (``tx.sender``), never the cosigner who signed the wrapper (``tx.initiator``).
@@ -13,7 +13,7 @@ Rules and their alert ids (``make_alert_id(network, rule, key, stage)``, stable 
 - ``multisig_change`` (critical) and ``importance_transfer`` (info): a watched account's
   cosigners or minimum cosignatories change, or it (de)activates remote harvesting. Staged
   like outflows; see ``nemwatch.core.control_rules``.
-- ``inflow``: opt-in per address, at least ``inflow_min``. Key: the identity; one per stage.
+- ``inflow``: opt-in per address, at least ``inflow_min_micro``. Key: the identity; one per stage.
 - ``dormant_wakeup``: an address silent (no outgoing transaction) for ``dormant_days`` sends.
   One alert per transaction, whatever stage first shows it (stage ``firing``).
 - ``balance_drop``: a node's balance is lower than the stored balance plus what the stored
@@ -82,9 +82,9 @@ class WatchRule:
 
     label: str | None = None
     urgent: bool = False
-    alert_outflow_xem: int = 0  # an outflow of at least this alerts; 0: any
+    alert_outflow_micro: int = 0  # an outflow of at least this alerts; 0: any
     alert_inflow: bool = False
-    inflow_min: int = 0
+    inflow_min_micro: int = 0
     dormant_days: int | None = None  # None: no dormancy alert
     critical_xem: int | None = None  # overrides RuleSettings.critical_xem for this address
     # per-mosaic outflow thresholds in the mosaic's smallest units: ((mosaic id, quantity), ...)
@@ -115,10 +115,10 @@ class RuleContext:
         known = self.labels.get(address)
         return known[0] if known else None
 
-    def critical(self, address: str, amount: int) -> bool:
+    def critical(self, address: str, amount_micro: int) -> bool:
         rule = self.watch.get(address, WatchRule())
         threshold = rule.critical_xem if rule.critical_xem is not None else self.settings.critical_xem
-        return rule.urgent or amount >= threshold
+        return rule.urgent or amount_micro >= threshold
 
 
 # -- stages -------------------------------------------------------------------------------
@@ -288,11 +288,11 @@ def _tx_alert(
 def outflow_passes(rule: WatchRule, xem: int, mosaics: tuple[MosaicAmount, ...]) -> bool:
     """Does an outflow of ``xem`` micro-XEM and ``mosaics`` reach ``rule``'s thresholds?
 
-    XEM that leaves counts against ``alert_outflow_xem``; a mosaic listed in ``alert_mosaics``
+    XEM that leaves counts against ``alert_outflow_micro``; a mosaic listed in ``alert_mosaics``
     against its own threshold; an unlisted mosaic, or a debit that moves nothing but its fee,
-    alerts only when ``alert_outflow_xem`` is 0 (any outflow)."""
-    anything = rule.alert_outflow_xem == 0
-    if xem > 0 and xem >= rule.alert_outflow_xem:
+    alerts only when ``alert_outflow_micro`` is 0 (any outflow)."""
+    anything = rule.alert_outflow_micro == 0
+    if xem > 0 and xem >= rule.alert_outflow_micro:
         return True
     thresholds = dict(rule.alert_mosaics)
     for mosaic in mosaics:
@@ -360,7 +360,7 @@ def inflow_alert(
     if f.recipient is None or f.recipient == f.sender:
         return None
     rule = ctx.watch.get(f.recipient)
-    if rule is None or not rule.alert_inflow or f.xem < rule.inflow_min:
+    if rule is None or not rule.alert_inflow or f.xem < rule.inflow_min_micro:
         return None
     summary = (
         f"INFLOW {grouped_xem(f.xem)} XEM{_mosaic_text(f.mosaics)} to {_who(f.recipient, ctx)} "

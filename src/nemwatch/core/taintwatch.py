@@ -166,7 +166,7 @@ class TaintWatch:
         for src in self._sources.values():
             watch.labels.setdefault(src.address, (src.label or "taint source", "thief"))
             if self.settings.follow and src.address not in watch:
-                watch.add(src.address, WatchRule(label=src.label or "taint source", alert_outflow_xem=SILENT_OUTFLOW))
+                watch.add(src.address, WatchRule(label=src.label or "taint source", alert_outflow_micro=SILENT_OUTFLOW))
                 self._followed.add(src.address)
         if not self.settings.follow:
             return
@@ -178,7 +178,7 @@ class TaintWatch:
     def _rule(self, row: TaintedAccountRow) -> WatchRule:
         known = self.engine.watch.labels.get(row.address)
         label = None if known else f"tainted, hop {row.hop} ({row.model.value})"
-        return WatchRule(label=label, alert_outflow_xem=SILENT_OUTFLOW)
+        return WatchRule(label=label, alert_outflow_micro=SILENT_OUTFLOW)
 
     def reload(self, settings: TaintSettings) -> None:
         """A reloaded config (SIGHUP): new settings; the tracker is rebuilt when what it folds
