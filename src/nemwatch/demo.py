@@ -2,8 +2,12 @@
 
 No network is needed: the simulator serves a NIS1 node (and the price API) on 127.0.0.1, the
 engine follows it through the same client and store as in production, and each alert is printed
-as it is raised. Simulated time is driven step by step (one block per step), paced by
-``speed`` simulated seconds per real second, so the run is deterministic.
+as it is raised. Simulated time is driven step by step, so the run is deterministic: one block
+per engine cycle around every scheduled transaction (from its announcement through its 20
+confirmations), paced by ``speed`` simulated seconds per real second; through the quiet
+stretches between them, up to an hour of blocks per engine cycle, unpaced (``demo_pace``). The
+engine still reads and commits every block, and no time stamp is shifted. ``--until end`` plays
+the whole chase, through the last exchange arrival.
 """
 
 from __future__ import annotations
@@ -31,8 +35,10 @@ from nemwatch.core.store import Store
 from nemwatch.core.taint.picture import ModelPicture
 from nemwatch.core.taintwatch import TaintSettings, TaintWatch
 from nemwatch.core.watchset import WatchSet
+from nemwatch.demo_pace import MAX_JUMP_BLOCKS, Pace, chase_end
 from nemwatch.sim.clock import ManualClock
 from nemwatch.sim.cluster import SimCluster
+from nemwatch.sim.plan import compile_scenario
 from nemwatch.sim.scenario import Role, Scenario
 from nemwatch.sim.scenario_toml import load_scenario
 
@@ -60,7 +66,15 @@ def jst(when: datetime) -> str:
     return (when.astimezone(UTC) + JST).strftime("%Y-%m-%d %H:%M:%S JST")
 
 
-PRICE_EVERY = 5  # blocks between price polls
+PRICE_EVERY = 5  # blocks between price polls (while single blocks pass; after each jump otherwise)
+PRICE_POLL = timedelta(minutes=PRICE_EVERY)
+PRICE_LINE = timedelta(hours=1)  # the text output shows the price once an hour
+QUIET_NOTE = timedelta(hours=2)  # the text output names quiet stretches at least this long
+# Rate limits count simulated seconds, and a cycle's requests all go out at one simulated
+# instant: a jump's blocks (plus the head and pool polls) must fit in one burst, or the client
+# would wait in real time for simulated time that does not pass. The simulator is local.
+SIM_BURST = MAX_JUMP_BLOCKS + 10
+SIM_ZAIF_LIMIT = (8.0, 10.0)  # (per second, burst): one price poll's calls at one instant
 PRICE_RULES = (
     PriceRule("move_pct", Decimal(10), 360),  # a 10% move within six hours
     PriceRule("below", Decimal(100)),
@@ -71,6 +85,7 @@ PRICE_RULES = (
 class DemoReport:
     alerts: list[Alert] = field(default_factory=list)
     blocks: int = 0
+    cycles: int = 0  # engine cycles: one per block around transactions, one per jump elsewhere
     first_outflow: Alert | None = None
     prices: list[tuple[datetime, Decimal, str]] = field(default_factory=list)
     compensation_vwap: Decimal | None = None  # the simulated tape's VWAP over COMPENSATION
@@ -126,6 +141,14 @@ def taint_lines(pictures: Sequence[ModelPicture]) -> list[str]:
     return lines
 
 
+def _quiet_line(now: datetime, until: datetime, blocks: int) -> str:
+    hours = (until - now).total_seconds() / 3600
+    return (
+        f"{jst(now)}  ...    nothing scheduled for {hours:.1f} h (until {jst(until)}): "
+        f"following up to {blocks} blocks per engine cycle\n"
+    )
+
+
 def _line(alert: Alert) -> str:
     sev = {Severity.CRITICAL: "CRIT", Severity.WARNING: "WARN", Severity.INFO: "info"}[alert.severity]
     when = alert.tx_time or alert.detected_at
@@ -151,7 +174,7 @@ async def play(
         state = state_dir or Path(tmp)
         monitor = _price_monitor(sim, clock)
         client = NisClient(
-            sim.urls, Network.MAINNET, max_rps_per_node=20, burst=20, clock=lambda: clock.now().timestamp()
+            sim.urls, Network.MAINNET, max_rps_per_node=20, burst=SIM_BURST, clock=lambda: clock.now().timestamp()
         )
         engine = Engine(
             source=client,
@@ -177,17 +200,30 @@ async def play(
                 out.flush()
             await engine.cycle()
             step = float(scenario.block_interval)
-            steps = 0
+            pace = Pace.for_scenario(sim.compiled)
+            polled: datetime | None = None
+            shown: datetime | None = None
+            quiet: datetime | None = None  # the end of the quiet stretch announced last
             while clock.now() < until:
                 began = time.monotonic()
-                clock.advance(step)
-                steps += 1
+                move = pace.step(clock.now(), until)
+                if move.jump and quiet is None:
+                    quiet = min(pace.quiet_until(clock.now()) or until, until)
+                    if not as_json and quiet - clock.now() >= QUIET_NOTE:
+                        out.write(_quiet_line(clock.now(), quiet, pace.max_blocks))
+                elif not move.jump:
+                    quiet = None
+                clock.advance(step * move.blocks)
+                report.cycles += 1
+                now = clock.now()
                 raised: list[Alert] = []
-                if monitor is not None and steps % PRICE_EVERY == 1:
+                if monitor is not None and (polled is None or now - polled >= PRICE_POLL):
+                    polled = now
                     cycle = await monitor.poll()
                     if cycle.tick is not None:
                         report.prices.append((cycle.now, cycle.tick.price, cycle.tick.source))
-                        if not as_json and steps % 60 == 1:
+                        if not as_json and (shown is None or now - shown >= PRICE_LINE):
+                            shown = now
                             out.write(f"{jst(cycle.now)}  price  XEM/JPY {cycle.tick.price:.3f} ({cycle.tick.source})\n")
                     raised += await engine.raise_alerts(list(cycle.alerts))
                 stats = await engine.cycle()
@@ -201,7 +237,7 @@ async def play(
                     elif alert.stage is not Stage.SETTLED:  # settling is summed up at the end
                         out.write(_line(alert) + "\n")
                 out.flush()
-                if speed > 0:
+                if speed > 0 and not move.jump:  # quiet stretches pass as fast as they can
                     pause = step / speed - (time.monotonic() - began)
                     if pause > 0:
                         sleep(pause)
@@ -230,6 +266,7 @@ def _price_monitor(sim: SimCluster, clock: ManualClock) -> PriceMonitor | None:
         clock=clock.now,
         monotonic=lambda: clock.now().timestamp(),
         stale_after=timedelta(minutes=15),
+        rate_limits={"zaif": SIM_ZAIF_LIMIT},
     )
     return PriceMonitor(feed, PriceRules(list(PRICE_RULES), stale_after=feed.stale_after), history=timedelta(hours=2))
 
@@ -280,7 +317,13 @@ def run(speed: float, until: datetime | None, as_json: bool) -> int:
     return 0
 
 
+END = "end"  # --until end: through the last exchange arrival of the chase, settled
+
+
 def parse_until(text: str) -> datetime:
+    """A JST wall time (or one with an offset), or ``end``: the end of the chase."""
+    if text.strip().lower() == END:
+        return chase_end(compile_scenario(load_scenario("coincheck-2018")))
     when = datetime.fromisoformat(text)
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC) - JST  # a bare time is JST, like the 2018 timeline

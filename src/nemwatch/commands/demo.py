@@ -17,7 +17,8 @@ import click
 )
 @click.option(
     "--until", "until", default=None, metavar="TIME",
-    help="Stop at this simulated time (ISO 8601; without an offset it is JST). Default: 2018-01-26 12:30 JST.",
+    help="Stop at this simulated time (ISO 8601; without an offset it is JST), or 'end': through the last "
+    "exchange arrival of the chase (2018-02-09). Default: 2018-01-26 12:30 JST.",
 )
 @click.option(
     "--headless", is_flag=True,

@@ -21,6 +21,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 from functools import lru_cache
@@ -34,6 +35,7 @@ from nemwatch.sim.candles import CandlePath
 Response = tuple[int, dict[str, str], bytes]
 TRADES_LIMIT = 150
 PLACES = Decimal("0.0001")
+STATS_BUCKET = 3600  # seconds: the window statistics cache whole hours
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 PROVIDERS = ("zaif", "gmo", "coincheck", "coingecko")
 ZAIF_RESOLUTIONS = {"1": 60, "5": 300, "15": 900, "30": 1800, "60": 3600, "240": 14400,
@@ -110,6 +112,7 @@ class Market:
         self.requests: dict[str, int] = dict.fromkeys(PROVIDERS, 0)
         self._lock = threading.Lock()
         self._trade = lru_cache(maxsize=200_000)(self._make_trade)
+        self._hours: dict[datetime, _Stats | None] = {}  # figures of whole past hours (see _window_stats)
 
     @classmethod
     def from_scenario(cls, scenario: Any, clock: Callable[[], datetime] | Any, **kwargs: Any) -> Market:
@@ -204,19 +207,46 @@ class Market:
         return last.price if last else self.path_price(now).quantize(PLACES)
 
     def _window_stats(self, start: datetime, end: datetime, now: datetime) -> dict[str, Decimal] | None:
-        trades = self.trades_between(start, end, now)
-        if not trades:
+        """open, high, low, close, volume and average of the trades in [start, end) seen by now.
+
+        Whole hours inside the window that are over by ``now`` come from ``_hour_stats`` (the
+        tape is a pure function of time, so an hour's figures never change); the edges are
+        summed trade by trade. Decimal sums are exact, so the result is the same either way."""
+        seen = min(end, now + timedelta(seconds=1))
+        first_hour = _floor(start, STATS_BUCKET) + (timedelta(0) if _floor(start, STATS_BUCKET) == start
+                                                      else timedelta(seconds=STATS_BUCKET))
+        last_hour = _floor(seen, STATS_BUCKET)  # hours [first_hour, last_hour) lie inside the window
+        parts: list[_Stats | None] = []
+        if first_hour >= last_hour or last_hour > now:
+            parts.append(_Stats.of(self.trades_between(start, end, now)))
+        else:
+            parts.append(_Stats.of(self.trades_between(start, first_hour, now)))
+            hour = first_hour
+            while hour < last_hour:
+                parts.append(self._hour_stats(hour))
+                hour += timedelta(seconds=STATS_BUCKET)
+            parts.append(_Stats.of(self.trades_between(last_hour, end, now)))
+        total = _Stats.combine(parts)
+        if total is None:
             return None
-        volume = sum((t.amount for t in trades), Decimal(0))
-        notional = sum((t.price * t.amount for t in trades), Decimal(0))
         return {
-            "open": trades[0].price,
-            "high": max(t.price for t in trades),
-            "low": min(t.price for t in trades),
-            "close": trades[-1].price,
-            "volume": volume,
-            "average": notional / volume,
+            "open": total.open,
+            "high": total.high,
+            "low": total.low,
+            "close": total.close,
+            "volume": total.volume,
+            "average": total.notional / total.volume,
         }
+
+    def _hour_stats(self, hour: datetime) -> _Stats | None:
+        with self._lock:
+            if hour in self._hours:
+                return self._hours[hour]
+        end = hour + timedelta(seconds=STATS_BUCKET)
+        stats = _Stats.of(self.trades_between(hour, end, now=end))
+        with self._lock:
+            self._hours[hour] = stats
+        return stats
 
     def _candles(self, seconds: int, start: datetime, end: datetime, now: datetime) -> list[tuple[datetime, dict[str, Decimal]]]:
         """Candles of ``seconds`` starting in [start, end) and begun by now; empty ones left out."""
@@ -431,6 +461,46 @@ class Market:
                                                    for k in ("open", "high", "low", "close")])
             return _json(200, rows)
         return _json(404, {"error": "not found"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Stats:
+    """The figures of a run of consecutive trades (``None`` parts are empty runs)."""
+
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal
+    notional: Decimal
+
+    @staticmethod
+    def of(trades: Sequence[Trade]) -> _Stats | None:
+        if not trades:
+            return None
+        return _Stats(
+            trades[0].price,
+            max(t.price for t in trades),
+            min(t.price for t in trades),
+            trades[-1].price,
+            sum((t.amount for t in trades), Decimal(0)),
+            sum((t.price * t.amount for t in trades), Decimal(0)),
+        )
+
+    @staticmethod
+    def combine(parts: Sequence[_Stats | None]) -> _Stats | None:
+        """The figures of the runs one after another, in time order."""
+        present = [p for p in parts if p is not None]
+        if not present:
+            return None
+        return _Stats(
+            present[0].open,
+            max(p.high for p in present),
+            min(p.low for p in present),
+            present[-1].close,
+            sum((p.volume for p in present), Decimal(0)),
+            sum((p.notional for p in present), Decimal(0)),
+        )
 
 
 def _venue(path: str) -> str | None:
