@@ -317,6 +317,8 @@ class Engine:
             self._expire_unconfirmed(stats)
             await self._backfill_pass(head)
             await self._balance_pass(head, stats)
+            if self.taint is not None:  # marker mosaics held, exchanges inferred from history
+                await self.taint.on_cycle(head, stats)
         if self.delivery is not None:
             await self.delivery.deliver_pending(self.clock())
         cursor = self.store.get_cursor(CHAIN_CURSOR)
@@ -760,6 +762,8 @@ class Engine:
             self.store.set_backfilled(address, history[-1].hash if history else None)
             self.store.set_cursor(f"backfill:{address}", head, history[0].hash if history else None)
             self._queue(alerts, stats)
+        if self.taint is not None:  # a whole history gives a tainted account's opening balance
+            self.taint.on_history(address, list(history), len(history) < 100 * self.settings.backfill_max_pages)
         self._emit(BackfillDone(address, len(rows), now))
         return True
 
@@ -804,6 +808,8 @@ class Engine:
                 )
                 if alert is not None:
                     alerts.append(alert)
+            if self.taint is not None:  # taint conservation against the node's balance
+                alerts += self.taint.on_balance(address, info.balance, before, now)
             with self._tx():
                 if row is None:
                     self.store.upsert_account(address, label=self.watch[address].label, urgent=self.watch[address].urgent, now=now)

@@ -6,12 +6,14 @@ Rules (``rule`` of the JSON line) and their keys (``make_alert_id(network, rule,
   the theft itself, ``"seeded": true``). Key: the transaction identity.
 - ``taint_exchange`` (critical): tainted XEM arrived at an account labelled ``exchange``; the
   deposit tag of the message (the user id an exchange can freeze) is in ``deposit_tag``. Key:
-  the identity. Such a transfer raises this instead of ``taint_move``.
+  the identity. Such a transfer raises this instead of ``taint_move``. At an exchange inferred
+  from its history (no label): ``warning``, ``inferred: true`` and the ``evidence``.
 - ``taint_new_account``: the taint reached an account above the thresholds; it joins the watch
   set (auto-follow). ``taint.tag_lag_blocks`` is the chain head at marking minus the block that
   carried the hop (0: marked in the same block). Key: the identity of the hop.
-- ``marker_seen`` (info): an account received a marker mosaic (``[taint] markers``). Key: the
-  identity, once per (account, marker).
+- ``marker_seen`` (info): an account received a marker mosaic (``[taint] markers``; key: the
+  identity) or holds one (its owned mosaics; ``via: holding``, stage ``firing``; key: the
+  pair), once per (account, marker).
 - ``message_flag``: the message of a transfer touching a tainted or watched account carries a
   URL, ``.onion``, a discount advert, another chain's address, a NEM address that is not a
   party (spoofing) or a deposit tag; ``flags`` lists them. Key: the identity.
@@ -177,18 +179,23 @@ def move_alert(
 
 def exchange_alert(
     tx: Transfer, facts: TaintFacts, ctx: RuleContext, *, deposit_tag: str | None, confs: int | None,
-    now: datetime, value: Valuer | None = None,
+    now: datetime, value: Valuer | None = None, inferred: Mapping[str, Any] | None = None,
 ) -> Alert:
-    """``taint_exchange`` (critical): tainted XEM arrived at a labelled exchange."""
+    """``taint_exchange``: tainted XEM arrived at an exchange: ``critical`` at a labelled one;
+    ``warning`` with ``inferred: true`` and the ``evidence`` at one that only its history
+    (``inferred``: the central-wallet evidence) says is an exchange."""
     tag = f", deposit tag {deposit_tag}" if deposit_tag else ", no deposit tag"
+    what = "INFERRED EXCHANGE" if inferred is not None else "EXCHANGE"
     summary = (
-        f"TAINTED XEM AT EXCHANGE {_who(tx.recipient, ctx)}: {grouped_xem(tx.xem)} XEM from "
+        f"TAINTED XEM AT {what} {_who(tx.recipient, ctx)}: {grouped_xem(tx.xem)} XEM from "
         f"{_who(tx.sender, ctx)}{tag}: {_models_text(facts)} {_stage_text(confs)}"
     )
     return _alert(
-        TAINT_EXCHANGE, tx.identity, Stage.CONFIRMED, Severity.CRITICAL, summary, ctx=ctx, now=now, facts=facts,
-        value=value, extra={"deposit_tag": deposit_tag}, address=tx.sender, counterparty=tx.recipient,
-        amount=tx.xem, confirmations=confs, **_hash_fields(tx),
+        TAINT_EXCHANGE, tx.identity, Stage.CONFIRMED, Severity.CRITICAL if inferred is None else Severity.WARNING,
+        summary, ctx=ctx, now=now, facts=facts, value=value,
+        extra={"deposit_tag": deposit_tag, "inferred": inferred is not None,
+               "evidence": dict(inferred) if inferred is not None else None},
+        address=tx.sender, counterparty=tx.recipient, amount=tx.xem, confirmations=confs, **_hash_fields(tx),
     )
 
 
@@ -225,6 +232,24 @@ def marker_alert(
         MARKER_SEEN, tx.identity, Stage.CONFIRMED, Severity.INFO, summary, ctx=ctx, now=now, facts=facts,
         value=value, extra={"marker": sighting.mosaic_id, "via": sighting.via.value}, address=sighting.address,
         counterparty=sighting.tagger, amount=tx.xem, mosaics=tx.mosaics, confirmations=confs, **fields,
+    )
+
+
+def marker_held_alert(
+    sighting: MarkerSighting, ctx: RuleContext, *, facts: TaintFacts | None, height: int | None, now: datetime,
+    value: Valuer | None = None,
+) -> Alert:
+    """``marker_seen`` (``via: holding``): ``sighting.address`` holds the marker mosaic (read from
+    its owned mosaics; no transaction). Key: the (account, marker) pair; stage ``firing``."""
+    summary = (
+        f"MARKER {sighting.mosaic_id} held by {_who(sighting.address, ctx)} "
+        f"({sighting.quantity:,} units) [holding]"
+    )
+    return _alert(
+        MARKER_SEEN, f"held|{sighting.address}|{sighting.mosaic_id}", Stage.FIRING, Severity.INFO, summary,
+        ctx=ctx, now=now, facts=facts, value=value,
+        extra={"marker": sighting.mosaic_id, "via": sighting.via.value, "quantity": sighting.quantity},
+        address=sighting.address, height=height,
     )
 
 
@@ -286,5 +311,6 @@ def conservation_alert(
 __all__ = [
     "CONSERVATION", "MARKER_SEEN", "MESSAGE_FLAG", "TAINT_EXCHANGE", "TAINT_MOVE", "TAINT_NEW_ACCOUNT", "TAINT_RULES",
     "TAINT_TX_RULES", "TAINT_WAKEUP", "TaintFacts", "conservation_alert", "exchange_alert", "marker_alert",
+    "marker_held_alert",
     "message_alert", "move_alert", "new_account_alert", "wakeup_alert",
 ]

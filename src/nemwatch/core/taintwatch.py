@@ -17,6 +17,10 @@ Auto-follow: an account the taint reaches above the thresholds (under any model)
 watch set at once, with its source, hop and model, and is backfilled by the engine; its
 outflows alert as ``taint_move`` (not as ``outflow``). The tag lag is the chain head at marking
 minus the block that carried the hop: 0 while the engine keeps up with the chain.
+
+Between blocks (``on_cycle``, ``on_history``, ``on_balance``; ``core.taint_followup``): marker
+mosaics held, opening balances and the conservation check against the node's balances, and
+exchanges and relays inferred from history.
 """
 
 from __future__ import annotations
@@ -34,7 +38,8 @@ from nemwatch.core.events import TaintChanged
 from nemwatch.core.models import Block, Transaction, Transfer
 from nemwatch.core.price.valuation import value_jpy
 from nemwatch.core.rules import RuleContext, WatchRule, confirmations, retraction_alerts
-from nemwatch.core.store.taint import TaintedAccountRow, TaintTables, TotalsRow
+from nemwatch.core.store.taint import InferredRow, TaintedAccountRow, TaintTables, TotalsRow
+from nemwatch.core.taint.exchanges import CentralWalletThresholds, RelayThresholds
 from nemwatch.core.taint.adapt import movement_of
 from nemwatch.core.taint.inputs import MODELS, Model, Movement, TaintSource, Thresholds
 from nemwatch.core.taint.ledger import P
@@ -43,6 +48,7 @@ from nemwatch.core.taint.messages import FlagKind, flag_transfer
 from nemwatch.core.taint.picture import ExchangeTally, ModelPicture, picture
 from nemwatch.core.taint.tracker import TaintTracker
 from nemwatch.core.taint.view import AccountTaint, TransferTaint
+from nemwatch.core.taint_followup import TaintFollowUp
 
 if TYPE_CHECKING:
     from nemwatch.core.engine import Engine
@@ -65,6 +71,10 @@ class TaintSettings:
     wakeup_days: int = DEFAULT_WAKEUP_DAYS
     exchanges: frozenset[str] = frozenset()
     follow: bool = True
+    marker_checks_per_cycle: int = 2  # /account/mosaic/owned requests per engine cycle
+    reviews_per_cycle: int = 5  # accounts whose stored history is checked for exchange/relay patterns
+    central_wallet: CentralWalletThresholds = field(default_factory=CentralWalletThresholds)
+    relay: RelayThresholds = field(default_factory=RelayThresholds)
 
     @property
     def tracker_thresholds(self) -> Thresholds:
@@ -119,6 +129,8 @@ class TaintWatch:
         self._undone: set[str] = set()
         self._sources: dict[str, TaintSource] = {}
         self._tally = ExchangeTally()  # at exchanges, read incrementally block after block
+        self.inferred: dict[str, InferredRow] = {}  # exchanges and relays inferred from history
+        self.followup = TaintFollowUp(self)
 
     # -- wiring ---------------------------------------------------------------------------
 
@@ -139,8 +151,18 @@ class TaintWatch:
         self._engine = engine
         self._tables = TaintTables(engine.store)
         self.marked = MarkedAccounts(frozenset(self.tables.marks()))
+        self.inferred = {r.address: r for r in self.tables.inferred()}
+        self.settings = self._with_inferred(self.settings)
+        for address, row in self.inferred.items():
+            engine.watch.labels.setdefault(address, (f"inferred {row.kind}", row.kind))
+        self.followup.bind()
         self._rebuild()
         self._watch_all()
+
+    def _with_inferred(self, settings: TaintSettings) -> TaintSettings:
+        """``settings`` with the inferred exchanges added to the exchanges (taint stops there)."""
+        extra = {a for a, r in self.inferred.items() if r.kind == "exchange"}
+        return replace(settings, exchanges=settings.exchanges | extra) if extra else settings
 
     def _rebuild(self) -> None:
         """The tracker from the stored movements (and sources added at run time, at their height)."""
@@ -183,7 +205,8 @@ class TaintWatch:
     def reload(self, settings: TaintSettings) -> None:
         """A reloaded config (SIGHUP): new settings; the tracker is rebuilt when what it folds
         with changed; followed accounts and sources are watched again."""
-        old, self.settings = self.settings, settings
+        old, self.settings = self.settings, self._with_inferred(settings)
+        settings = self.settings
         if old.sources != settings.sources or old.tracker_thresholds != settings.tracker_thresholds:
             self._rebuild()
         self._watch_all()
@@ -209,6 +232,30 @@ class TaintWatch:
     @property
     def sources(self) -> tuple[TaintSource, ...]:
         return tuple(self._sources.values())
+
+    @property
+    def sources_by_address(self) -> dict[str, TaintSource]:
+        return self._sources
+
+    def tracked(self) -> set[str]:
+        """Every account some model tracks (the sources once active included)."""
+        led = self.tracker.ledger
+        hops = led.hop[P]
+        return {led.addrs[i] for i in range(len(hops)) if hops[i] >= 0}
+
+    # -- between blocks (core.taint_followup) ---------------------------------------------
+
+    async def on_cycle(self, head: int, stats: Any) -> None:
+        """Once per engine cycle, after the balance pass: marker mosaics held, inferred exchanges."""
+        await self.followup.on_cycle(head, stats)
+
+    def on_history(self, address: str, history: list[Transaction], complete: bool) -> None:
+        """The engine backfilled ``address`` (``complete``: its whole history)."""
+        self.followup.on_history(address, history, complete)
+
+    def on_balance(self, address: str, micro: int, height: int, now: datetime) -> list[Alert]:
+        """The engine's balance pass read ``micro`` at ``height``; conservation alerts."""
+        return self.followup.on_balance(address, micro, height, now)
 
     # -- run-time sources ------------------------------------------------------------------
 
@@ -238,15 +285,18 @@ class TaintWatch:
         step = TaintStep(block.height, at=now)
         ctx = self.engine.context
         kept: list[tuple[Movement, Transaction]] = []
-        hot = set()
+        hot: set[str] = set()
         interest = self._interest
-        for i, tx in enumerate(block.transactions):
-            mv = movement_of(tx, i, block.height)
-            from_hot = mv.sender in interest or mv.sender in hot
-            if from_hot or (mv.recipient and mv.recipient in interest):
+        mvs = [movement_of(tx, i, block.height) for i, tx in enumerate(block.transactions)]
+        for mv in mvs:
+            if mv.recipient and (mv.sender in interest or mv.sender in hot):
+                hot.add(mv.recipient)
+        # every movement of an account this block makes interesting, also those before its
+        # hop: the tracker then sees all of it from this block on (its opening balance is
+        # learnt as of the block's start, core.taint_followup)
+        for mv, tx in zip(mvs, block.transactions, strict=True):
+            if mv.sender in interest or mv.sender in hot or (mv.recipient and (mv.recipient in interest or mv.recipient in hot)):
                 kept.append((mv, tx))
-                if from_hot and mv.recipient:
-                    hot.add(mv.recipient)
         by_id = {mv.identity: tx for mv, tx in kept}
         confs = confirmations(block.height, head)
         value = self._valuer(now)
@@ -254,6 +304,7 @@ class TaintWatch:
             changes = self.tracker.apply_block(block.height, [mv for mv, _ in kept], at=block.timestamp)
             step.movements = [mv for mv, _ in kept]
             self._new_accounts(changes.new_accounts, block, head, now, step)
+            self.followup.joined(r.address for r in step.new_rows)
             ctx = self.engine.context  # the watch set may have grown
             for move in changes.moves:
                 tx = by_id.get(move.movement.identity)
@@ -317,18 +368,36 @@ class TaintWatch:
             tag_lag_seconds=tag_lag[1] if tag_lag else None,
         )
 
-    def _move_alerts(self, tx: Transaction, move: TransferTaint, ctx: RuleContext, confs: int, now: datetime,
-                     value: tr.Valuer | None) -> list[Alert]:
+    def _move_facts(self, tx: Transaction, move: TransferTaint) -> tr.TaintFacts:
         mv = move.movement
         facts = self._facts(mv.sender if not move.seeded else mv.recipient, tx, tainted=move.tainted_micro,
                             left=move.left, seeded=move.seeded)
         if not move.seeded and facts.hop is not None:
             facts = replace(facts, hop=facts.hop + 1)  # the hop this transfer makes
+        return facts
+
+    def _facts_of(self, address: str) -> tr.TaintFacts | None:
+        """The taint facts of a tracked ``address`` (None: not tracked)."""
+        acc = self.tracker.account(address)
+        if acc is None:
+            return None
+        mt = acc.of(self.model) or next((x for x in acc.models if x is not None), None)
+        return tr.TaintFacts(
+            self.model, tuple(acc.tainted_micro(m) for m in MODELS), hop=mt.hop if mt else None,
+            source=min(mt.sources) if mt and mt.sources else None,
+        )
+
+    def _move_alerts(self, tx: Transaction, move: TransferTaint, ctx: RuleContext, confs: int, now: datetime,
+                     value: tr.Valuer | None) -> list[Alert]:
+        mv = move.movement
+        facts = self._move_facts(tx, move)
         out: list[Alert] = []
         if isinstance(tx, Transfer) and tx.recipient in self.settings.exchanges:
             report = flag_transfer(tx, self.engine.settings.network)
             tag = report.deposit_tag if report is not None else None
-            out.append(tr.exchange_alert(tx, facts, ctx, deposit_tag=tag, confs=confs, now=now, value=value))
+            inferred = self.inferred.get(tx.recipient)
+            out.append(tr.exchange_alert(tx, facts, ctx, deposit_tag=tag, confs=confs, now=now, value=value,
+                                         inferred=inferred.evidence if inferred is not None else None))
         else:
             out.append(tr.move_alert(tx, facts, ctx, confs=confs, now=now, value=value,
                                      min_micro=self.settings.thresholds.min_micro))
@@ -428,10 +497,7 @@ class TaintWatch:
                 log.warning("taint: fork below the tracker's checkpoints; rebuilding from the store")
             if undone is not None:
                 self._undone |= {m.movement.identity for m in undone.moves}
-                led = self.tracker.ledger  # a checkpoint older than a run-time source lacks it
-                for src in self._sources.values():
-                    if led.ids.get(src.address) not in led.sources:
-                        self.tracker.add_source(src)
+                self._ensure_sources()
         self.tables.rewind(ancestor)
         if self.tracker.height > ancestor:
             self._rebuild()
@@ -439,20 +505,18 @@ class TaintWatch:
         self.marked = MarkedAccounts(frozenset(self.tables.marks()))
         self._refresh_interest()
 
-    def rollback_done(self, now: datetime) -> list[Alert]:
-        """After the new branch was followed: retract the taint alerts of hops it no longer
-        carries, stop following accounts it no longer taints. Returns the retractions."""
-        if self._rewound is None:
-            return []
-        ancestor, self._rewound = self._rewound, None
+    def _ensure_sources(self) -> None:
+        """After the tracker went back to a checkpoint: one older than a run-time source lacks it."""
         led = self.tracker.ledger
-        live = {mv.identity for mv in takewhile(lambda m: m.height > ancestor, reversed(led.rec_mv))}
-        out: list[Alert] = []
-        store, network = self.engine.store, self.engine.network
-        for identity in sorted(self._undone - live):
-            previous = [a for a in store.alerts_for_identity(identity) if a.rule in tr.TAINT_TX_RULES]
-            out += retraction_alerts(previous, network=network, now=now)
-        self._undone = set()
+        for src in self._sources.values():
+            if led.ids.get(src.address) not in led.sources:
+                self.tracker.add_source(src)
+
+    def _resync(self, now: datetime, event: TaintChanged | None = None) -> list[str]:
+        """After the tracker was folded again (rollback, opening balance, inferred exchange):
+        stop following the accounts it no longer tracks, store every row's amounts and the
+        totals (inside the caller's transaction). Returns the accounts no longer followed."""
+        self._refresh_interest()
         tracked = self._interest
         gone = [a for a in self._followed if a not in tracked and a not in self._sources]
         for address in gone:
@@ -468,7 +532,24 @@ class TaintWatch:
         self.tables.set_totals(self._totals(self.tracker.height))
         if gone:
             self.engine.watch_changed()
-        self.engine._pending.append(TaintChanged(ancestor + 1, (), 0, True, now))
+        self.engine._pending.append(event or TaintChanged(self.tracker.height, (), 0, False, now))
+        return gone
+
+    def rollback_done(self, now: datetime) -> list[Alert]:
+        """After the new branch was followed: retract the taint alerts of hops it no longer
+        carries, stop following accounts it no longer taints. Returns the retractions."""
+        if self._rewound is None:
+            return []
+        ancestor, self._rewound = self._rewound, None
+        led = self.tracker.ledger
+        live = {mv.identity for mv in takewhile(lambda m: m.height > ancestor, reversed(led.rec_mv))}
+        out: list[Alert] = []
+        store, network = self.engine.store, self.engine.network
+        for identity in sorted(self._undone - live):
+            previous = [a for a in store.alerts_for_identity(identity) if a.rule in tr.TAINT_TX_RULES]
+            out += retraction_alerts(previous, network=network, now=now)
+        self._undone = set()
+        self._resync(now, TaintChanged(ancestor + 1, (), 0, True, now))
         return out
 
 
@@ -484,6 +565,9 @@ def rebuild(settings: TaintSettings, tables: TaintTables) -> tuple[TaintTracker,
             sources[source.address] = source
             tracker.add_source(source)
 
+    openings: dict[int, dict[str, int]] = {}
+    for o in tables.openings():
+        openings.setdefault(o.height, {})[o.address] = o.micro
     by_height: dict[int, list[Movement]] = {}
     for mv in tables.movements():
         by_height.setdefault(mv.height, []).append(mv)
@@ -491,7 +575,7 @@ def rebuild(settings: TaintSettings, tables: TaintTables) -> tuple[TaintTracker,
         while runtime and runtime[0].added_height < height:
             add(runtime.pop(0).source)
         mvs = by_height[height]
-        tracker.apply_block(height, mvs, at=max(m.timestamp for m in mvs))
+        tracker.apply_block(height, mvs, at=max(m.timestamp for m in mvs), balances_micro=openings.get(height))
     for rest in runtime:
         add(rest.source)
     return tracker, sources

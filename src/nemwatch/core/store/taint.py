@@ -11,6 +11,10 @@ What is kept, so that taint survives restarts and reloads and the exporter can r
   nemwatch marked the account (the tag lag), and the tainted micro-XEM per model.
 - ``taint_marks``: (account, marker mosaic) pairs already seen, so ``marker_seen`` fires once.
 - ``taint_totals``: where each model's taint is (at rest, at exchanges, left elsewhere, burned).
+- ``taint_openings`` (v2): the balance a tracked account held before the block that first
+  tainted it, learnt after the fact (``core.taint_followup``); a rebuild folds it in there.
+- ``taint_inferred`` (v2): accounts whose history looks like an exchange's central wallet or a
+  relay, with the evidence (JSON); an inferred exchange stops taint like a labelled one.
 
 Migrated like the core (``core.store.migrations``) under its own row of ``schema_versions``, so
 it never collides with the core's steps. A store opened read-only is never migrated: a file
@@ -19,10 +23,12 @@ without these tables reads as empty.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from nemwatch.core.store.db import Store
 from nemwatch.core.store.migrations import migrate
@@ -96,6 +102,28 @@ TAINT_MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )
         """,
     ),
+    # v2: opening balances of tracked accounts (learnt late, folded in at their height) and
+    # exchange or relay labels inferred from an account's history (never config labels)
+    (
+        """
+        CREATE TABLE taint_openings (
+            address      TEXT PRIMARY KEY,
+            height       INTEGER NOT NULL,
+            micro        INTEGER NOT NULL,
+            origin       TEXT NOT NULL,
+            node_height  INTEGER
+        )
+        """,
+        """
+        CREATE TABLE taint_inferred (
+            address   TEXT PRIMARY KEY,
+            kind      TEXT NOT NULL,
+            evidence  TEXT NOT NULL,
+            height    INTEGER NOT NULL,
+            at        TEXT NOT NULL
+        )
+        """,
+    ),
 )
 
 
@@ -139,6 +167,30 @@ class TotalsRow:
 
 
 @dataclass(frozen=True, slots=True)
+class Opening:
+    """``address`` held ``micro`` before block ``height``; ``origin``: ``history`` (the backfilled
+    history up to that block) or ``node`` (the node's balance at ``node_height`` minus the
+    movements since)."""
+
+    address: str
+    height: int
+    micro: int
+    origin: str
+    node_height: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InferredRow:
+    """A label inferred from history: ``kind`` ``exchange`` or ``relay``; ``evidence`` JSON."""
+
+    address: str
+    kind: str
+    evidence: dict[str, Any]
+    height: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class RuntimeSource:
     source: TaintSource
     added_height: int
@@ -159,6 +211,9 @@ class TaintTables:
         if not store.read_only:
             migrate(store.connection, COMPONENT, TAINT_MIGRATIONS)
         self.present = _has_tables(store.connection)
+        self.has_v2 = self.present and store.connection.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'taint_openings'"
+        ).fetchone() is not None
 
     def _rows(self, sql: str, params: tuple[object, ...] = ()) -> list[sqlite3.Row]:
         if not self.present:
@@ -205,6 +260,8 @@ class TaintTables:
         self._exec("DELETE FROM taint_movements WHERE height > ?", (ancestor,))
         self._exec("DELETE FROM taint_marks WHERE height > ?", (ancestor,))
         self._exec("DELETE FROM taint_accounts WHERE hop_height > ?", (ancestor,))
+        if self.has_v2:
+            self._exec("DELETE FROM taint_openings WHERE height > ?", (ancestor,))
 
     # -- sources --------------------------------------------------------------------------
 
@@ -247,10 +304,17 @@ class TaintTables:
     def remove_accounts(self, addresses: Iterable[str]) -> None:
         self._store.connection.executemany("DELETE FROM taint_accounts WHERE address = ?", [(a,) for a in addresses])
 
+    def account(self, address: str) -> TaintedAccountRow | None:
+        rows = self._accounts("SELECT * FROM taint_accounts WHERE address = ?", (address,))
+        return rows[0] if rows else None
+
     def accounts(self) -> list[TaintedAccountRow]:
         """Every tainted account, sources first, then by hop and the block that tainted it."""
+        return self._accounts("SELECT * FROM taint_accounts ORDER BY hop, hop_height, address")
+
+    def _accounts(self, sql: str, params: tuple[object, ...] = ()) -> list[TaintedAccountRow]:
         out = []
-        for r in self._rows("SELECT * FROM taint_accounts ORDER BY hop, hop_height, address"):
+        for r in self._rows(sql, params):
             tainted_at, marked_at = from_db_time(r["tainted_at"]), from_db_time(r["marked_at"])
             assert tainted_at is not None and marked_at is not None
             out.append(TaintedAccountRow(
@@ -269,6 +333,46 @@ class TaintTables:
 
     def marks(self) -> list[tuple[str, str]]:
         return [(r["address"], r["mosaic_id"]) for r in self._rows("SELECT address, mosaic_id FROM taint_marks")]
+
+    # -- opening balances and inferred labels (v2) ------------------------------------------
+
+    def set_opening(self, opening: Opening) -> None:
+        self._exec(
+            "INSERT OR REPLACE INTO taint_openings (address, height, micro, origin, node_height) VALUES (?, ?, ?, ?, ?)",
+            (opening.address, opening.height, opening.micro, opening.origin, opening.node_height),
+        )
+
+    def openings(self) -> list[Opening]:
+        if not self.has_v2:
+            return []
+        return [
+            Opening(r["address"], r["height"], r["micro"], r["origin"], r["node_height"])
+            for r in self._rows("SELECT * FROM taint_openings ORDER BY height, address")
+        ]
+
+    def first_height(self, address: str) -> int | None:
+        """The first block in which the tracker was fed a movement of ``address``."""
+        rows = self._rows(
+            "SELECT min(height) AS h FROM (SELECT height FROM taint_movements WHERE sender = ? "
+            "UNION ALL SELECT height FROM taint_movements WHERE recipient = ?)", (address, address),
+        )
+        return rows[0]["h"] if rows and rows[0]["h"] is not None else None
+
+    def add_inferred(self, row: InferredRow) -> None:
+        self._exec(
+            "INSERT OR REPLACE INTO taint_inferred (address, kind, evidence, height, at) VALUES (?, ?, ?, ?, ?)",
+            (row.address, row.kind, json.dumps(row.evidence, sort_keys=True), row.height, to_db_time(row.at)),
+        )
+
+    def inferred(self) -> list[InferredRow]:
+        if not self.has_v2:
+            return []
+        out = []
+        for r in self._rows("SELECT * FROM taint_inferred ORDER BY height, address"):
+            at = from_db_time(r["at"])
+            assert at is not None
+            out.append(InferredRow(r["address"], r["kind"], json.loads(r["evidence"]), r["height"], at))
+        return out
 
     # -- totals ---------------------------------------------------------------------------
 
@@ -291,4 +395,4 @@ class TaintTables:
         return sorted(out, key=lambda t: order[t.model.value])
 
 
-__all__ = ["COMPONENT", "RuntimeSource", "TAINT_MIGRATIONS", "TaintTables", "TaintedAccountRow", "TotalsRow"]
+__all__ = ["COMPONENT", "InferredRow", "Opening", "RuntimeSource", "TAINT_MIGRATIONS", "TaintTables", "TaintedAccountRow", "TotalsRow"]

@@ -132,13 +132,19 @@ class Ledger:
             self.pending.sort(key=lambda x: x.since)
 
     def learn_balance(self, addr: str, micro: int) -> None:
-        """The balance of ``addr`` before the next movement, for an account not yet known."""
+        """The balance of ``addr`` before the next movement, for an account not yet known.
+
+        An account no model tracks yet holds no taint: its balance is set to ``micro`` (the
+        movements of it the ledger saw before were partial). A tracked one only gains the
+        funds it had beyond what the ledger saw (taken as older funds)."""
         i = self.account(addr)
         if self.known[i]:
             return
         self.known[i] = True
         if micro > self.bal[i]:
             self._topup(i, micro - self.bal[i], unseen=False)
+        elif micro < self.bal[i] and all(self.hop[m][i] < 0 for m in range(NMODELS)):
+            self.bal[i] = micro
 
     def activate_due(self, now: datetime, height: int) -> None:
         """Sources without a victim whose ``since`` has come: their whole balance is tainted."""

@@ -169,6 +169,33 @@ class TaintTracker:
             retracted=True,
         )
 
+    def restate(self, address: str, height: int, micro: int) -> bool:
+        """``address`` held ``micro`` before block ``height`` (an opening balance learnt late):
+        fold again from the newest checkpoint below ``height`` with it. False when that block
+        is older than the checkpoints kept (then rebuild with it from a full history)."""
+        if not self.checkpoint_every or height > self.height:
+            return False
+        usable = [cp for cp in self._checkpoints if cp[0] < height]
+        if not usable or not any(b[0] == height for b in self._history):
+            return False
+        cp_height, cp = usable[-1]
+        blocks = [
+            (h, at, mvs, {**balances, address: micro} if h == height else balances)
+            for h, at, mvs, balances in self._history
+        ]
+        while self._checkpoints and self._checkpoints[-1][0] > cp_height:
+            self._checkpoints.pop()
+        self._led = cp.clone()
+        self.height = cp_height
+        self._history = deque(b for b in blocks if b[0] <= cp_height)
+        self._since_checkpoint = 0
+        for h, at, mvs, balances in blocks:
+            if h > cp_height:
+                self._fold(h, at, mvs, balances)
+                self._history.append((h, at, mvs, balances))
+                self._since_checkpoint += 1
+        return True
+
     def add_source(self, source: TaintSource) -> None:
         """A source added at run time; it takes effect from the next movement on."""
         self._led.add_source(source)
