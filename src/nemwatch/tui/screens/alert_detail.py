@@ -30,9 +30,9 @@ def alert_table(entry: AlertEntry, tz: tzinfo) -> Table:
         ("transaction time", Text(fmt.when(a.tx_time, tz, seconds=True))),
     ]
     if a.address:
-        rows.append(("address", Text(fmt.pretty(a.address) + ("  " + a.label if a.label else ""))))
+        rows.append(("address", Text(fmt.pretty(a.address) + "  ").append_text(fmt.safe(a.label))))
     if a.counterparty:
-        rows.append(("counterparty", Text(fmt.pretty(a.counterparty) + ("  " + a.counterparty_label if a.counterparty_label else ""))))
+        rows.append(("counterparty", Text(fmt.pretty(a.counterparty) + "  ").append_text(fmt.safe(a.counterparty_label))))
     if a.amount is not None:
         rows.append(("amount", Text(fmt.full_xem(a.amount))))
     if a.amount_jpy is not None:
