@@ -61,6 +61,7 @@ from nemwatch.core.movements import levy_charges, movement_row
 from nemwatch.core.store import BlockRow, Cursor, Store, TransferRow, TransferStatus
 from nemwatch.core.store.settling import cursors_with_prefix, due_for_settlement
 from nemwatch.core.taintwatch import TaintWatch
+from nemwatch.core.tasks.heightpoll import HeightPoll
 from nemwatch.core.watchset import WatchSet
 from nemwatch.redact import redact_url, scrub, secret_parts
 
@@ -118,6 +119,9 @@ class EngineSettings:
     min_severity: Severity = Severity.INFO  # below it an alert is stored but sent nowhere
     stalled_failed_cycles: int = stall.DEFAULT_FAILED_CYCLES  # failed cycles in a row: ``stalled``
     stalled_behind_blocks: int = stall.DEFAULT_BEHIND_BLOCKS  # cursor behind the head, not catching up
+    # every node is asked for its height at least this often; in between one node is asked and
+    # the others only when its answer changes (core.tasks.heightpoll); 0: every node every poll
+    full_height_poll_seconds: float = 60.0
 
 
 @dataclass
@@ -155,6 +159,8 @@ class Engine:
         self.delivery = delivery
         self.price = price
         self.heads = HeadTracker()
+        self.heightpoll = HeightPoll(source, clock, settings.full_height_poll_seconds)
+        self._decision: HeadDecision | None = None  # the last head decision (reused while nothing changed)
         self.chain = RecentChain()
         self.chain.load_rows(store.recent_blocks())
         self.mosaics = MosaicRegistry(store, clock)
@@ -328,12 +334,17 @@ class Engine:
     # -- head and nodes -------------------------------------------------------------------
 
     async def _poll_head(self, stats: CycleStats) -> HeadDecision:
-        answers = await self.source.heights()
-        decision = await self._decide_head(answers)
+        answers = await self.heightpoll.poll(self._decision)
+        if answers is None and self._decision is not None:  # the polled node saw no change
+            decision, transitions = self._decision, []
+        else:
+            decision = await self._decide_head(answers if answers is not None else await self.source.heights())
+            self._decision = decision
+            self.heightpoll.choose_primary(decision)
+            transitions = self.heads.transitions(decision)
         self._healthy = decision.healthy
         self._verdicts = decision.verdicts
         now = self.clock()
-        transitions = self.heads.transitions(decision)
         if transitions:
             alerts = [rules.node_alert(t, network=self.network, now=now) for t in transitions]
             if not decision.healthy:  # every node down (or unusable): the watcher is blind

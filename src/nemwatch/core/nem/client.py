@@ -155,6 +155,14 @@ class NisClient:
         answers = await asyncio.gather(*(one(n) for n in nodes))
         return {n.name: a for n, a in zip(nodes, answers, strict=True)}
 
+    async def height_of(self, node: str) -> int | NisClientError:
+        """One node's height (one try, no waiting), or the error it gave: the height poll asks
+        one node and the others only when its answer changes (``core.tasks.heightpoll``)."""
+        try:
+            return await self.chain_height(node=node, attempts=1, max_wait=0.0)
+        except NisClientError as err:
+            return err
+
     async def refresh_health(self) -> list[NodeHealth]:
         """Check every node at once: ``/node/info`` (until the network is known, and again while
         it is the wrong one), ``/status`` and ``/chain/height``; one try each, no waiting."""
