@@ -59,7 +59,7 @@ async def test_a_normal_run_learns_openings_and_raises_no_conservation_alert(tmp
         openings = taint.followup.openings
         thief, hop = addr("thief-nc4"), addr("second-hop-9")
         assert openings[thief].micro == 0  # a source: its balance before its first block
-        assert openings[hop].origin == "history" and openings[hop3].micro == 0
+        assert openings[hop].origin == "history" and openings[hop].micro == 0
         checked = {a for kind, a in run.node.reads if kind == "account"}
         assert hop in checked and thief in checked
         for address in openings:  # the tracker's balances are the node's
