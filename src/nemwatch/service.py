@@ -61,6 +61,24 @@ def build_watchset(config: Config) -> WatchSet:
     return ws
 
 
+def apply_runtime_edits(ws: WatchSet, store: Store) -> WatchSet:
+    """Add what a face added while running (``core.store.runtime_edits``) to a config's watch
+    set: addresses watched from the dashboard, and its labels, which win over the config's
+    (they are the user's latest word on that account)."""
+    from nemwatch.core.store.runtime_edits import RuntimeEdits
+
+    edits = RuntimeEdits(store)
+    for w in edits.watches():
+        if w.address not in ws.rules:
+            ws.add(w.address, WatchRule(label=w.label or None))
+    for label in edits.labels():
+        ws.labels[label.address] = (label.name, label.kind)
+        rule = ws.rules.get(label.address)
+        if rule is not None:
+            ws.rules[label.address] = replace(rule, label=label.name)
+    return ws
+
+
 def taint_settings(config: Config, store: Store) -> TaintSettings:
     """``[taint]`` in core terms; accounts labelled exchange (config or imported) stop the taint."""
     from nemwatch.config.labelbook import label_book
@@ -145,7 +163,7 @@ class Service:
         engine = Engine(
             source=client,
             store=store,
-            watch=build_watchset(config),
+            watch=apply_runtime_edits(build_watchset(config), store),
             settings=engine_settings(config, **settings),
             clock=clock,
             delivery=dispatcher,
@@ -193,7 +211,7 @@ class Service:
             log.error("reload refused, keeping the running config: %s", err)
             return
         protect(fresh.secrets())
-        watch = merge_watches(self.engine.watch, self.config, build_watchset(fresh))
+        watch = apply_runtime_edits(merge_watches(self.engine.watch, self.config, build_watchset(fresh)), self.store)
         restart = needs_restart(self.config, fresh)
         self.engine.watch.rules.clear()
         self.engine.watch.rules.update(watch.rules)

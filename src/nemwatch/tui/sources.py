@@ -23,6 +23,7 @@ from nemwatch.core.nem.address import AddressError, validate
 from nemwatch.core.query import ReadModel
 from nemwatch.core.rules import WatchRule
 from nemwatch.core.store import Store
+from nemwatch.core.store.runtime_edits import RuntimeEdits
 
 log = logging.getLogger("nemwatch.tui")
 Emit = Callable[[object], None]
@@ -131,9 +132,12 @@ class EngineSource:
             address = validate(text, self.network)
         except AddressError as err:
             raise ValueError(str(err)) from None
-        new = self.engine.watch.add(address, WatchRule(label=label or None))
+        if address in self.engine.watch.rules:
+            return f"already watched: {address}"
+        RuntimeEdits(self.engine.store).add_watch(address, label or None, now=self.clock())
+        self.engine.watch.add(address, WatchRule(label=label or None))
         self.engine.watch_changed()
-        return ("watching " if new else "already watched: ") + address + " (for this session; add it to the config to keep it)"
+        return f"watching {address} (kept across restarts)"
 
     def mark_taint_source(self, address: str) -> str:
         if any(a == address for a, _ in self.read.taint_sources):
@@ -147,13 +151,14 @@ class EngineSource:
 
     def set_label(self, address: str, name: str) -> str:
         kind = self.engine.watch.labels.get(address, (name, "other"))[1]
+        RuntimeEdits(self.engine.store).set_label(address, name, kind, now=self.clock())
         self.engine.watch.labels[address] = (name, kind)
         rule = self.engine.watch.rules.get(address)
         if rule is not None:
             from dataclasses import replace
 
             self.engine.watch.rules[address] = replace(rule, label=name)
-        return f"{address} labelled for this session"
+        return f"{address} labelled (kept across restarts)"
 
 
 class LiveSource(EngineSource):
@@ -273,7 +278,7 @@ class AttachSource:
 
     def __init__(self, config: Any, clock: Callable[[], datetime], *, every: float = 2.0) -> None:
         from nemwatch.core.price.store import PriceStore
-        from nemwatch.service import build_watchset
+        from nemwatch.service import apply_runtime_edits, build_watchset
 
         self.config = config
         self.clock = clock
@@ -284,7 +289,7 @@ class AttachSource:
         with contextlib.suppress(Exception):
             prices = _readonly_prices(path)
         self.read = ReadModel(
-            self.store, prices, watch=build_watchset(config), clock=clock,
+            self.store, prices, watch=apply_runtime_edits(build_watchset(config), self.store), clock=clock,
             taint_sources=[(s.address, s.label or None) for s in config.taint.sources],
         )
         self.read.read_only = True
@@ -345,6 +350,9 @@ def _readonly_prices(path: Path) -> Any:
     store.path = path
     store.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
     store.db.execute("PRAGMA busy_timeout = 5000")
+    if store.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'price_ticks'").fetchone() is None:
+        store.db.close()  # a watcher without price sources never made the tables: no chart
+        raise LookupError("no price tables in this store")
     return store
 
 
