@@ -30,9 +30,13 @@ def to_db_time(when: datetime) -> str:
 
 
 def from_db_time(text: str | None) -> datetime | None:
+    """The aware UTC datetime of a stored time (``fromisoformat`` reads the fixed-width form
+    about 20 times faster than ``strptime``: it matters when a listing decodes many rows)."""
     if text is None:
         return None
-    return datetime.strptime(text, _TS_FORMAT).replace(tzinfo=UTC)
+    if len(text) != 27 or text[-1] != "Z":
+        raise ValueError(f"not a stored time: {text!r}")
+    return datetime.fromisoformat(text)
 
 
 class TransferStatus(str, Enum):
