@@ -13,7 +13,6 @@ from nemwatch.core.rules import WatchRule
 from nemwatch.core.taint.inputs import Model, Movement, TaintSource, Thresholds
 from nemwatch.core.taint.tracker import TaintTracker
 from nemwatch.core.taint_rules import CONSERVATION
-from nemwatch.core.taintwatch import TaintSettings
 from nemwatch.core.watchset import WatchSet
 from simfixtures import coincheck
 from taintblocks import scenario_blocks
