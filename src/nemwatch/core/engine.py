@@ -28,17 +28,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
 from nemwatch.core import agreement, reorg, rules, stall
 from nemwatch.core.agreement import BlockUnavailable
-from nemwatch.core.alert import Alert, Severity, Stage, make_alert_id
+from nemwatch.core.alert import Alert, Severity, Stage
 from nemwatch.core.eventbus import EventBus
 from nemwatch.core.events import (
     AlertRaised,
@@ -59,9 +58,11 @@ from nemwatch.core.mosaic_registry import MosaicRegistry
 from nemwatch.core.movement_alerts import movement_alerts
 from nemwatch.core.movements import levy_charges, movement_row
 from nemwatch.core.store import BlockRow, Cursor, Store, TransferRow, TransferStatus
-from nemwatch.core.store.settling import cursors_with_prefix, due_for_settlement
+from nemwatch.core.store.settling import cursors_with_prefix
 from nemwatch.core.taintwatch import TaintWatch
+from nemwatch.core.tasks import settle
 from nemwatch.core.tasks.heightpoll import HeightPoll
+from nemwatch.core.tasks.pool import PoolWatch
 from nemwatch.core.watchset import WatchSet
 from nemwatch.redact import redact_url, scrub, secret_parts
 
@@ -69,8 +70,6 @@ log = logging.getLogger("nemwatch.engine")
 
 CHAIN_CURSOR = "chain"
 STALL_CURSOR = "stall"  # height: the stall episode number; hash: "stalled" or "ok"
-_STAGE_SUFFIX = re.compile(r" \[[^\[\]]*\]$")
-UNCONFIRMED_LIFETIME = timedelta(hours=24, minutes=5)  # NIS deadlines are at most 24 h
 
 
 class ForgedBlockError(RuntimeError):
@@ -119,6 +118,7 @@ class EngineSettings:
     min_severity: Severity = Severity.INFO  # below it an alert is stored but sent nowhere
     stalled_failed_cycles: int = stall.DEFAULT_FAILED_CYCLES  # failed cycles in a row: ``stalled``
     stalled_behind_blocks: int = stall.DEFAULT_BEHIND_BLOCKS  # cursor behind the head, not catching up
+    pool_checks_per_pass: int = 10  # urgent addresses whose pool is read per pass, round-robin
     # every node is asked for its height at least this often; in between one node is asked and
     # the others only when its answer changes (core.tasks.heightpoll); 0: every node every poll
     full_height_poll_seconds: float = 60.0
@@ -168,7 +168,7 @@ class Engine:
         self._watched = frozenset(watch)
         self._pending: list[Event] = []
         self._depth = 0
-        self._last_unconfirmed: datetime | None = None
+        self.pool = PoolWatch()  # the unconfirmed pool of urgent addresses
         self._healthy: tuple[str, ...] = ()
         self._claims: dict[str, int] = {}  # node -> the height it reported in the last poll
         self._probed: dict[tuple[int, str], Block] = {}  # blocks read while deciding the head
@@ -630,95 +630,16 @@ class Engine:
         )
         return upto
 
-    # -- the unconfirmed pool, settling, expiry -------------------------------------------
+    # -- the unconfirmed pool, settling, expiry (core.tasks.pool, core.tasks.settle) -------
 
     async def _unconfirmed_pass(self, stats: CycleStats) -> None:
-        urgent = self.watch.urgent
-        now = self.clock()
-        if not urgent:
-            return
-        if self._last_unconfirmed is not None and (now - self._last_unconfirmed).total_seconds() < (
-            self.settings.unconfirmed_poll_seconds - 1e-6
-        ):
-            return
-        self._last_unconfirmed = now
-        ctx = self.context
-        # past the node's cap of 25 per answer when the source can page the pool
-        read_pool = getattr(self.source, "unconfirmed_pool", None) or self.source.unconfirmed
-        for address in urgent:
-            try:
-                pool = await read_pool(address)
-            except Exception as err:
-                log.warning("unconfirmed pool of %s unavailable: %s", address, err)
-                continue
-            await self.mosaics.prefetch(self.source, pool, self.watch)
-            rows: list[TransferRow] = []
-            alerts: list[Alert] = []
-            for tx in pool:
-                if not self.watch.involves(tx):
-                    continue
-                if tx.signature_valid is False:
-                    log.warning("unconfirmed %s from a node does not verify against its signer; ignored", tx.hash)
-                    continue
-                stored = self.store.get_transfer(tx.identity)
-                if stored is not None and stored.status is not TransferStatus.UNCONFIRMED:
-                    continue
-                row, unknown = self._movement(tx, TransferStatus.UNCONFIRMED, now)
-                if stored is None:
-                    rows.append(row)
-                alerts += movement_alerts(row, ctx, stage=Stage.UNCONFIRMED, confs=None, now=now, levy_unknown=unknown)
-            if rows or alerts:
-                with self._tx():
-                    for row in rows:
-                        self.store.upsert_transfer(row)
-                    self._queue(alerts, stats)
+        await self.pool.run_pass(self, stats)
 
     def _settle_pass(self, head: int, stats: CycleStats) -> None:
-        max_height = head - self.settings.settle_after + 1
-        due = due_for_settlement(self.store, max_height)
-        if not due:
-            return
-        now = self.clock()
-        settled = []
-        for alert, height in due:
-            identity = alert.inner_hash or alert.tx_hash
-            if identity is None:
-                continue
-            confs = rules.confirmations(height, head)
-            body = _STAGE_SUFFIX.sub("", alert.summary)
-            settled.append(
-                replace(
-                    alert,
-                    alert_id=make_alert_id(self.network, alert.rule, identity, Stage.SETTLED),
-                    stage=Stage.SETTLED,
-                    confirmations=confs,
-                    height=height,
-                    detected_at=now,
-                    summary=f"{body} [settled, {confs} conf]",
-                )
-            )
-        with self._tx():
-            self._queue(settled, stats)
+        settle.settle_pass(self, head, stats)
 
     def _expire_unconfirmed(self, stats: CycleStats) -> None:
-        """An unconfirmed transfer past every possible deadline never made it: retract it.
-
-        Deadlines are in chain time, so the test is against the newest block's time."""
-        if self._chain_time is None:
-            return
-        now = self.clock()
-        expired = [
-            r for r in self.store.unconfirmed_transfers() if self._chain_time - r.tx_time > UNCONFIRMED_LIFETIME
-        ]
-        if not expired:
-            return
-        with self._tx():
-            for row in expired:
-                self.store.mark_retracted(row.identity)
-                self._queue(
-                    rules.retraction_alerts(self.store.alerts_for_identity(row.identity), network=self.network, now=now),
-                    stats,
-                )
+        settle.expire_unconfirmed(self, self._chain_time, stats)
 
     # -- backfill and balances ------------------------------------------------------------
 
