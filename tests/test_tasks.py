@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from fakechain import FakeChain, transfer
 from nemwatch.core.alert import Stage
-from nemwatch.core.models import Transaction
+from nemwatch.core.models import AccountInfo, Transaction
 from nemwatch.core.rules import WatchRule
 from test_engine import HOT, THIEF, make
 
@@ -48,3 +49,102 @@ async def test_one_urgent_address_is_read_every_pass(tmp_path: Path) -> None:
     for _ in range(3):
         await engine.cycle()
     assert chain.pool_reads == [HOT, HOT, HOT]
+
+
+@dataclass
+class BatchChain(FakeChain):
+    batches: list[list[str]] = field(default_factory=list)
+    heights_asked: int = 0
+
+    async def accounts(self, addresses: Sequence[str], *, node: str | None = None) -> list[AccountInfo]:
+        self.batches.append(list(addresses))
+        return [await self.account(a) for a in addresses]
+
+    async def chain_height(self, *, node: str | None = None) -> int:
+        self.heights_asked += 1
+        return self.tip
+
+
+async def test_balance_passes_read_one_batch_and_are_spread_in_time(tmp_path: Path) -> None:
+    watched = addresses(25)
+    chain = BatchChain(tip=5, balances={a: 1_000_000 for a in watched})
+    watch = {a: WatchRule(label=f"w{i}") for i, a in enumerate(watched)}
+    engine = make(tmp_path, chain, watch, balance_checks_per_cycle=10, balance_check_seconds=3600,
+                  balance_pass_seconds=60)
+    clock = engine.clock
+    await engine.cycle()
+    assert [len(b) for b in chain.batches] == [10]
+    await engine.cycle()  # a second later: the next pass is not due
+    assert len(chain.batches) == 1
+    for _ in range(2):
+        clock.now += timedelta(seconds=61)  # type: ignore[attr-defined]
+        await engine.cycle()
+    assert [len(b) for b in chain.batches] == [10, 10, 5]
+    assert {a for b in chain.batches for a in b} == set(watched)  # one whole round
+    clock.now += timedelta(seconds=61)  # type: ignore[attr-defined]
+    await engine.cycle()
+    assert len(chain.batches) == 3  # the next round waits for balance_check_seconds
+    assert all(engine.store.account(a).balance == 1_000_000 for a in watched)  # type: ignore[union-attr]
+    # a balance that fell without a transfer is alerted in the next round
+    chain.balances[watched[3]] -= 40_000
+    clock.now += timedelta(seconds=3600)  # type: ignore[attr-defined]
+    for _ in range(3):
+        clock.now += timedelta(seconds=61)  # type: ignore[attr-defined]
+        await engine.cycle()
+    (drop,) = [a for a in engine.store.recent_alerts(10) if a.rule == "balance_drop"]
+    assert drop.address == watched[3] and drop.amount == 40_000
+
+
+async def test_batch_balances_through_the_client_equal_single_reads() -> None:
+    from datetime import UTC, datetime
+
+    from nemwatch.core.models import Network
+    from nemwatch.core.nem.client import NisClient
+    from nemwatch.sim.clock import ManualClock
+    from nemwatch.sim.cluster import SimCluster
+    from nemwatch.sim.scenario import ScenarioBuilder
+
+    start = datetime(2018, 1, 25, 15, 0, tzinfo=UTC)
+    b = ScenarioBuilder("batch-test", start, block_interval=60)
+    b.account("hot", "hot_wallet", xem=10_000_000)
+    b.account("user", "user", xem=5)
+    b.transfer(30, "hot", "user", xem=1234)
+    with SimCluster.start(b.build(), nodes=1, clock=ManualClock(start)) as sim:
+        sim.advance(120)
+        wanted = [sim.address("hot"), sim.address("user"), addresses(1)[0]]
+        async with NisClient(sim.urls, Network.MAINNET) as client:
+            batch = await client.accounts(wanted)
+            single = [await client.account(a) for a in wanted]
+        assert [(i.address, i.balance) for i in batch] == [(i.address, i.balance) for i in single]
+        assert batch[1].balance == (5 + 1234) * 1_000_000 and batch[2].balance == 0
+        assert sum(1 for r in sim.nodes[0].requests if r.path.startswith("/account/get/batch")) == 1
+
+
+@dataclass
+class PagedChain(FakeChain):
+    pages_read: int = 0
+
+    async def iter_transfers(self, address: str, direction: str = "all", *, page_size: int = 100,
+                             max_pages: int | None = None, **_: object):  # type: ignore[no-untyped-def]
+        history = self.history.get(address, [])
+        for i, tx in enumerate(history):
+            if i % page_size == 0:
+                self.pages_read += 1
+                if max_pages is not None and self.pages_read > max_pages:
+                    return
+            yield tx
+
+
+async def test_backfill_keeps_to_its_pace_per_page(tmp_path: Path) -> None:
+    chain = PagedChain(tip=5)
+    chain.history[HOT] = [transfer(THIEF, HOT, i + 1, tag=str(i)) for i in range(250)]
+    engine = make(tmp_path, chain, backfill_per_cycle=1, backfill_page_seconds=0.5)
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    engine.sleep = sleep
+    assert await engine.backfill(HOT, 5)
+    assert chain.pages_read == 3 and slept == [0.5, 0.5, 0.5]  # after each page of 100, and the last
+    assert engine.store.get_cursor(f"backfill:{HOT}") is not None

@@ -41,7 +41,6 @@ from nemwatch.core.alert import Alert, Severity, Stage
 from nemwatch.core.eventbus import EventBus
 from nemwatch.core.events import (
     AlertRaised,
-    BackfillDone,
     BlockProcessed,
     CycleFailed,
     Event,
@@ -61,8 +60,10 @@ from nemwatch.core.store import BlockRow, Cursor, Store, TransferRow, TransferSt
 from nemwatch.core.store.settling import cursors_with_prefix
 from nemwatch.core.taintwatch import TaintWatch
 from nemwatch.core.tasks import settle
+from nemwatch.core.tasks.backfill import Backfill
 from nemwatch.core.tasks.heightpoll import HeightPoll
 from nemwatch.core.tasks.pool import PoolWatch
+from nemwatch.core.tasks.reconcile import Reconciler
 from nemwatch.core.watchset import WatchSet
 from nemwatch.redact import redact_url, scrub, secret_parts
 
@@ -119,6 +120,8 @@ class EngineSettings:
     stalled_failed_cycles: int = stall.DEFAULT_FAILED_CYCLES  # failed cycles in a row: ``stalled``
     stalled_behind_blocks: int = stall.DEFAULT_BEHIND_BLOCKS  # cursor behind the head, not catching up
     pool_checks_per_pass: int = 10  # urgent addresses whose pool is read per pass, round-robin
+    balance_pass_seconds: float = 0.0  # at least this long between two balance passes (0: each cycle)
+    backfill_page_seconds: float = 0.0  # the backfill waits this long after each page it reads
     # every node is asked for its height at least this often; in between one node is asked and
     # the others only when its answer changes (core.tasks.heightpoll); 0: every node every poll
     full_height_poll_seconds: float = 60.0
@@ -175,10 +178,8 @@ class Engine:
         start = store.get_cursor(CHAIN_CURSOR)
         self._vetted = start.height if start is not None else 0  # the highest height a node served
         self._chain_time: datetime | None = None
-        self._backfill_todo: list[str] | None = None
-        self._backfill_size = 0
-        self._balance_queue: list[str] = []
-        self._last_balance_round: datetime | None = None
+        self.backfiller = Backfill()  # newly watched addresses' history
+        self.reconciler = Reconciler()  # balance rounds
         self._restore_node_episodes()
         self._verdicts: tuple[NodeVerdict, ...] = ()
         self.stall = stall.StallWatch(settings.stalled_failed_cycles, settings.stalled_behind_blocks)
@@ -242,8 +243,8 @@ class Engine:
 
     def watch_changed(self) -> None:
         """Call after editing the watch set: new addresses are recorded and backfilled."""
-        self._backfill_todo = None
-        self._balance_queue = []
+        self.backfiller.reset()
+        self.reconciler.reset()
         self.sync_accounts()
         # emitted on every call: labels and rules may have changed even when the addresses did not
         current, before = frozenset(self.watch), self._watched
@@ -641,112 +642,20 @@ class Engine:
     def _expire_unconfirmed(self, stats: CycleStats) -> None:
         settle.expire_unconfirmed(self, self._chain_time, stats)
 
-    # -- backfill and balances ------------------------------------------------------------
+    # -- backfill and balances (core.tasks.backfill, core.tasks.reconcile) -----------------
 
     async def _backfill_pass(self, head: int) -> None:
-        if self.settings.backfill_per_cycle <= 0:
-            return
-        if self._backfill_todo is None or self._backfill_size != len(self.watch):
-            # one query for all, not one per watched address per cycle
-            done = {c.name[len("backfill:") :] for c in cursors_with_prefix(self.store, "backfill:")}
-            self._backfill_todo = [a for a in self.watch if a not in done]
-            self._backfill_size = len(self.watch)
-        batch = self._backfill_todo[: self.settings.backfill_per_cycle]
-        for address in batch:
-            if address in self.watch and await self.backfill(address, head):
-                self._backfill_todo.remove(address)
+        await self.backfiller.run_pass(self, head)
 
     async def backfill(self, address: str, head: int) -> bool:
-        """Page an address's history into the store (no alerts unless configured).
-
-        Returns False when the node could not give it (it is tried again next cycle)."""
-        try:
-            history = await self.source.transfers(
-                address, "all", page_size=100, max_pages=self.settings.backfill_max_pages
-            )
-        except Exception as err:
-            log.warning("backfill of %s failed, will retry: %s", address, err)
-            return False
-        now = self.clock()
-        rows: list[TransferRow] = []
-        last_out = None
-        for tx in history:
-            if tx.height is not None and self.store.get_transfer(tx.identity) is None:
-                rows.append(self._movement(tx, TransferStatus.CONFIRMED, now)[0])
-            if tx.sender == address and (last_out is None or tx.timestamp > last_out):
-                last_out = tx.timestamp
-        alerts: list[Alert] = []
-        if address in self.watch.backfill_alerts:
-            ctx = self.context
-            for tx in history:
-                confs = rules.confirmations(tx.height, head)
-                for make in (rules.outflow_alert, rules.inflow_alert):
-                    alert = make(tx, ctx, stage=Stage.CONFIRMED, confs=confs, now=now)
-                    if alert is not None and (alert.address == address):
-                        alerts.append(alert)
-        stats = CycleStats()
-        with self._tx():
-            for row in rows:
-                self.store.upsert_transfer(row)
-            account = self.store.account(address)
-            if last_out is not None and (account is None or account.last_activity is None or last_out > account.last_activity):
-                self.store.set_last_activity(address, last_out)
-            self.store.set_backfilled(address, history[-1].hash if history else None)
-            self.store.set_cursor(f"backfill:{address}", head, history[0].hash if history else None)
-            self._queue(alerts, stats)
-        if self.taint is not None:  # a whole history gives a tainted account's opening balance
-            self.taint.on_history(address, list(history), len(history) < 100 * self.settings.backfill_max_pages)
-        self._emit(BackfillDone(address, len(rows), now))
-        return True
+        """Page an address's history into the store (``core.tasks.backfill``); False when the
+        node could not give it (it is tried again next pass)."""
+        return await self.backfiller.backfill(self, address, head)
 
     async def _balance_pass(self, head: int, stats: CycleStats) -> None:
-        """Reconcile a few balances per cycle: XEM that left without a transfer we saw."""
-        if self.settings.balance_checks_per_cycle <= 0 or not self.watch:
-            return
-        cursor = self.store.get_cursor(CHAIN_CURSOR)
-        if cursor is None or cursor.height < head:
-            return  # not caught up: the node's balance includes blocks we have not read
-        now = self.clock()
-        if not self._balance_queue:
-            if self._last_balance_round is not None and (now - self._last_balance_round).total_seconds() < self.settings.balance_check_seconds:
-                return
-            self._last_balance_round = now
-            self._balance_queue = list(self.watch)
-        ctx = self.context
-        for _ in range(min(self.settings.balance_checks_per_cycle, len(self._balance_queue))):
-            address = self._balance_queue.pop()
-            if address not in self.watch:
-                continue
-            node = self._healthy[0] if self._healthy else None
-            try:
-                # the balance belongs to a known height only if the node did not move meanwhile
-                before = await self.source.chain_height(node=node)
-                info = await self.source.account(address, node=node)
-                after = await self.source.chain_height(node=node)
-            except Exception as err:
-                log.warning("balance of %s unavailable: %s", address, err)
-                continue
-            if before != after or before > head:
-                self._balance_queue.insert(0, address)  # try again next cycle
-                continue
-            row = self.store.account(address)
-            alerts: list[Alert] = []
-            if row is not None and row.balance is not None and row.balance_height is not None:
-                moved = self.store.transfers_of(address, above=row.balance_height, upto=before)
-                explained = rules.explained_change(address, moved)
-                alert = rules.balance_drop_alert(
-                    address, ctx, previous_balance=row.balance, explained=explained,
-                    node_balance=info.balance, node_height=before, now=now, node=node,
-                )
-                if alert is not None:
-                    alerts.append(alert)
-            if self.taint is not None:  # taint conservation against the node's balance
-                alerts += self.taint.on_balance(address, info.balance, before, now)
-            with self._tx():
-                if row is None:
-                    self.store.upsert_account(address, label=self.watch[address].label, urgent=self.watch[address].urgent, now=now)
-                self.store.set_balance(address, info.balance, before)
-                self._queue(alerts, stats)
+        """Reconcile a batch of balances (``core.tasks.reconcile``): XEM that left without a
+        transfer we saw."""
+        await self.reconciler.run_pass(self, head, stats)
 
     # -- alerts ---------------------------------------------------------------------------
 

@@ -237,6 +237,22 @@ class NisApi:
         height = self.view_height()
         return {"meta": self._account_meta(address, height), "account": self._account_info(address, height)}
 
+    def account_get_batch(self, query: dict[str, list[str]], body: bytes) -> Any:
+        """``POST /account/get/batch {"data": [{"account": "N..."}, ...]}``: the pairs, in order."""
+        try:
+            request = json.loads(body or b"null")
+        except (ValueError, UnicodeDecodeError):
+            raise NisError(400, "request body is not valid JSON") from None
+        items = request.get("data") if isinstance(request, dict) else None
+        if not isinstance(items, list) or not all(isinstance(i, dict) and isinstance(i.get("account"), str) for i in items):
+            raise NisError(400, "data must be a list of {\"account\": address}")
+        height = self.view_height()
+        out = []
+        for item in items:
+            address = self._address({"address": [item["account"]]})
+            out.append({"meta": self._account_meta(address, height), "account": self._account_info(address, height)})
+        return {"data": out}
+
     def account_from_key(self, query: dict[str, list[str]], body: bytes) -> Any:
         values = query.get("publicKey")
         try:
@@ -355,6 +371,7 @@ _ROUTES: dict[str, tuple[str, str]] = {
     "/chain/last-block": ("GET", "last_block"),
     "/block/at/public": ("POST", "block_at"),
     "/account/get": ("GET", "account_get"),
+    "/account/get/batch": ("POST", "account_get_batch"),
     "/account/get/from-public-key": ("GET", "account_from_key"),
     "/account/status": ("GET", "account_status"),
     "/account/transfers/incoming": ("GET", "transfers_incoming"),
