@@ -3,13 +3,14 @@ that never holds up a block, and delivery that starts as soon as a block is comm
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
 from fakechain import FakeChain, transfer
-from nemwatch.core.alert import Stage
+from nemwatch.core.alert import Alert, Stage
 from nemwatch.core.models import AccountInfo, Transaction
 from nemwatch.core.rules import WatchRule
 from test_engine import HOT, THIEF, make
@@ -144,7 +145,82 @@ async def test_backfill_keeps_to_its_pace_per_page(tmp_path: Path) -> None:
     async def sleep(seconds: float) -> None:
         slept.append(seconds)
 
-    engine.sleep = sleep
+    engine.task_sleep = sleep
     assert await engine.backfill(HOT, 5)
     assert chain.pages_read == 3 and slept == [0.5, 0.5, 0.5]  # after each page of 100, and the last
     assert engine.store.get_cursor(f"backfill:{HOT}") is not None
+
+
+class ListSink:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.secrets: list[str] = []
+        self.sent: list[Alert] = []
+
+    async def send(self, alert: Alert) -> None:
+        self.sent.append(alert)
+
+    async def aclose(self) -> None:
+        return None
+
+
+class StuckSink(ListSink):
+    """A webhook that takes forever (30 s and more) per delivery."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.release = asyncio.Event()
+
+    async def send(self, alert: Alert) -> None:
+        await self.release.wait()
+        self.sent.append(alert)
+
+
+@dataclass
+class StuckHistory(FakeChain):
+    """A backfill that never ends (a history of thousands of pages), and slow pool reads."""
+
+    backfills: int = 0
+
+    async def transfers(self, address: str, direction: str = "all", **_: object) -> list[Transaction]:
+        self.backfills += 1
+        await asyncio.Event().wait()
+        return []
+
+
+async def test_an_alert_leaves_at_its_commit_past_a_stuck_sink_and_an_endless_backfill(tmp_path: Path) -> None:
+    from nemwatch.core.tasks.runner import side_tasks
+    from nemwatch.headless.delivery import Dispatcher
+
+    chain = StuckHistory(tip=5)
+    engine = make(tmp_path, chain, backfill_per_cycle=5, sinks=("fast", "slow"))
+    fast, slow = ListSink("fast"), StuckSink("slow")
+    dispatcher = Dispatcher(engine.store, {"fast": fast, "slow": slow}, clock=engine.clock)
+    engine.delivery = dispatcher
+    engine.tasks_apart = True
+    stop = asyncio.Event()
+    await engine.cycle()  # the head is known: the side tasks can start
+    tasks = [asyncio.create_task(dispatcher.run(stop)), *(asyncio.create_task(t) for t in side_tasks(engine, stop))]
+    try:
+        for height in (6, 7):
+            chain.txs[height] = [transfer(HOT, THIEF, height * 1_000_000)]
+            chain.tip = height
+            stats = await asyncio.wait_for(engine.cycle(), timeout=5)  # never waits for the others
+            assert [a.amount for a in stats.alerts if a.rule == "outflow"] == [height * 1_000_000]
+            for _ in range(50):
+                if len(fast.sent) == height - 5:
+                    break
+                await asyncio.sleep(0.01)
+            assert [a.amount for a in fast.sent] == [h * 1_000_000 for h in range(6, height + 1)]
+        assert chain.backfills >= 1 and slow.sent == []  # both still stuck meanwhile
+        slow.release.set()
+        for _ in range(100):
+            if len(slow.sent) == 2:
+                break
+            await asyncio.sleep(0.01)
+        assert [a.amount for a in slow.sent] == [6_000_000, 7_000_000]
+    finally:
+        stop.set()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

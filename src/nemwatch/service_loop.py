@@ -1,7 +1,10 @@
 """The one run loop of a watcher, driven alike by ``nemwatch watch`` and the dashboard.
 
-Engine cycles every ``poll_seconds``; beside them the price feed (its own ``poll_seconds``) and
-the retention pruner, as tasks of their own. A face passes a ``stop`` event, optionally a
+The block follower (engine cycles with ``tasks_apart``: head poll, blocks, settling) every
+``poll_seconds``; beside it, each an asyncio task of its own: the unconfirmed-pool watcher,
+the backfill, the balance reconciler (``core.tasks.runner``), delivery (one loop per sink,
+told after each commit), the price feed (its own ``poll_seconds``) and the retention pruner.
+Nothing slow in one of them delays the next block. A face passes a ``stop`` event, optionally a
 ``reload`` event (SIGHUP for the headless face) with the config path to re-read, and optionally
 ``on_price`` to hear of each price poll. Setting ``reload`` or ``stop`` ends the pause between
 cycles at once. When the loop ends, the side tasks get a few seconds to finish, then are
@@ -17,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from nemwatch.core.engine import CycleStats
+from nemwatch.core.tasks.runner import side_tasks
 from nemwatch.service import Service
 
 log = logging.getLogger("nemwatch.headless")
@@ -34,6 +38,10 @@ async def run_service(
 ) -> CycleStats | None:
     """Run ``service`` until ``stop`` is set (see the module docstring); the last good cycle's stats."""
     side: list[asyncio.Task[None]] = []
+    engine = service.engine
+    engine.tasks_apart = True
+    side.append(asyncio.create_task(delivery_loop(service, stop)))
+    side.extend(asyncio.create_task(work) for work in side_tasks(engine, stop))
     if service.monitor is not None:
         side.append(asyncio.create_task(price_loop(service, stop, on_price)))
     if service.pruner is not None:  # [retention], hourly by default
@@ -57,7 +65,33 @@ async def run_service(
                 await asyncio.wait_for(task, timeout=SIDE_TASK_GRACE)
             except (TimeoutError, asyncio.CancelledError):
                 task.cancel()
+        engine.tasks_apart = False
     return last
+
+
+async def delivery_loop(service: Service, stop: asyncio.Event) -> None:
+    """The dispatcher's loops (one per sink) until ``stop``; a reload that replaces the
+    dispatcher (its sinks changed) ends the old one's loops and starts the new one's."""
+    while not stop.is_set():
+        dispatcher = service.dispatcher
+        done = asyncio.Event()
+
+        async def watch_swap() -> None:
+            while not stop.is_set() and service.dispatcher is dispatcher:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=0.5)
+            done.set()
+
+        swap = asyncio.create_task(watch_swap())
+        try:
+            await dispatcher.run(done)
+            if not stop.is_set() and service.dispatcher is dispatcher:
+                await pause(service.engine.task_sleep(1.0), [stop])  # never spin
+        except Exception as err:  # delivery must not end the watcher: the outbox keeps the rows
+            log.error("delivery failed: %s: %s", type(err).__name__, err)
+            await pause(service.engine.task_sleep(1.0), [stop])
+        finally:
+            swap.cancel()
 
 
 async def price_loop(service: Service, stop: asyncio.Event, on_price: Callable[[], None] | None = None) -> None:

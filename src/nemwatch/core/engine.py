@@ -158,7 +158,8 @@ class Engine:
         self.watch = watch
         self.settings = settings
         self.clock = clock
-        self.sleep = sleep
+        self.sleep = sleep  # the follower's pause between cycles (a face may replace it)
+        self.task_sleep = sleep  # the side tasks' pauses and the backfill's pacing
         self.delivery = delivery
         self.price = price
         self.heads = HeadTracker()
@@ -172,6 +173,10 @@ class Engine:
         self._pending: list[Event] = []
         self._depth = 0
         self.pool = PoolWatch()  # the unconfirmed pool of urgent addresses
+        # True while the service runs the pool, backfill and balance passes and delivery as
+        # tasks of their own (core.tasks.runner): a cycle then only follows the chain, and
+        # delivery is told after each commit instead of being awaited
+        self.tasks_apart = False
         self._healthy: tuple[str, ...] = ()
         self._claims: dict[str, int] = {}  # node -> the height it reported in the last poll
         self._probed: dict[tuple[int, str], Block] = {}  # blocks read while deciding the head
@@ -231,6 +236,22 @@ class Engine:
         pending, self._pending = self._pending, []
         for event in pending:
             self._emit(event)
+        if self.tasks_apart and any(isinstance(e, AlertRaised) for e in pending):
+            self._notify_delivery()  # the alert leaves now, whatever else the cycle does
+
+    def _notify_delivery(self) -> None:
+        notify = getattr(self.delivery, "notify", None)
+        if notify is not None:
+            notify()
+
+    async def _deliver(self) -> None:
+        """Hand the outbox to delivery: awaited in a plain cycle, only told when it runs apart."""
+        if self.delivery is None:
+            return
+        if self.tasks_apart and getattr(self.delivery, "notify", None) is not None:
+            self._notify_delivery()
+        else:
+            await self.delivery.deliver_pending(self.clock())
 
     def sync_accounts(self) -> None:
         """Record every watched address in the store (so backfill and balances know it)."""
@@ -308,8 +329,7 @@ class Engine:
             with self._tx():
                 self._queue([alert], stats or CycleStats(), every_sink=True)
                 self.store.set_cursor(STALL_CURSOR, change.episode, "stalled" if change.kind == "stalled" else "ok")
-            if self.delivery is not None:
-                await self.delivery.deliver_pending(self.clock())
+            await self._deliver()
         except Exception:  # the stall watch must never be why the watcher stops
             log.exception("stall watch failed")
 
@@ -319,15 +339,15 @@ class Engine:
         head = decision.head
         if head is not None:
             await self._follow(head, stats)
-            await self._unconfirmed_pass(stats)
             self._settle_pass(head, stats)
             self._expire_unconfirmed(stats)
+        if head is not None and not self.tasks_apart:  # else each runs apart (core.tasks.runner)
+            await self._unconfirmed_pass(stats)
             await self._backfill_pass(head)
             await self._balance_pass(head, stats)
             if self.taint is not None:  # marker mosaics held, exchanges inferred from history
                 await self.taint.on_cycle(head, stats)
-        if self.delivery is not None:
-            await self.delivery.deliver_pending(self.clock())
+        await self._deliver()
         cursor = self.store.get_cursor(CHAIN_CURSOR)
         stats.cursor = cursor.height if cursor else None
         return stats

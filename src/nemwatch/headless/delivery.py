@@ -89,7 +89,9 @@ class Dispatcher:
         self._rng = rng or random.Random()
         self._batch = batch
         self._backoff_until: dict[str, datetime] = {}
-        self._lock = asyncio.Lock()
+        # one lock and one wake-up per sink: a sink that takes 30 s per delivery holds up no other
+        self._locks = {name: asyncio.Lock() for name in self._sinks}
+        self._wakes = {name: asyncio.Event() for name in self._sinks}
         self._broken = BrokenSinks(store)
         for sink in self._sinks.values():
             protect(sink.secrets)
@@ -100,38 +102,69 @@ class Dispatcher:
 
     async def deliver_pending(self, now: datetime | None = None) -> DeliveryStats:
         """Send every outbox row due at ``now`` (default: the clock) and record the outcomes."""
-        async with self._lock:
-            total = DeliveryStats()
-            for _ in range(_MAX_PASSES):
-                stats = await self._pass(now or self._clock())
-                total.add(stats)
-                if not stats.raised:
-                    break  # a pass that raised "delivery broken" alerts is followed by one more
-            return total
+        total = DeliveryStats()
+        for _ in range(_MAX_PASSES):
+            stats = await self._pass(now or self._clock())
+            total.add(stats)
+            if not stats.raised:
+                break  # a pass that raised "delivery broken" alerts is followed by one more
+        return total
+
+    def notify(self) -> None:
+        """New rows are in the outbox (called after the commit that stored them): every sink's
+        loop in ``run`` looks at once instead of finishing its wait."""
+        for event in self._wakes.values():
+            event.set()
 
     def next_due(self, now: datetime | None = None) -> datetime | None:
         """When a row can next be sent, taking each sink's backoff into account."""
         now = now or self._clock()
-        times = []
-        for name in self._sinks:
-            due = self._store.next_attempt_at([name])
-            if due is None:
-                continue
-            blocked = self._backoff_until.get(name)
-            times.append(max(due, blocked) if blocked is not None and blocked > now else due)
+        times = [due for name in self._sinks if (due := self._next_due(name, now)) is not None]
         return min(times) if times else None
 
+    def _next_due(self, name: str, now: datetime) -> datetime | None:
+        due = self._store.next_attempt_at([name])
+        if due is None:
+            return None
+        blocked = self._backoff_until.get(name)
+        return max(due, blocked) if blocked is not None and blocked > now else due
+
     async def run(self, stop: asyncio.Event, wake: asyncio.Event | None = None, idle: float = 30.0) -> None:
-        """Deliver until ``stop`` is set. ``wake`` (set it after a commit) cuts a wait short."""
+        """Deliver until ``stop`` is set, each sink in a loop of its own (a slow or dead sink
+        never delays another's alerts). ``notify()``, or setting ``wake``, cuts waits short."""
+        loops = [asyncio.create_task(self._run_sink(name, stop, idle)) for name in self._sinks]
+        if not loops:  # no sink: nothing to deliver, but the loop lasts until stop like any other
+            loops.append(asyncio.create_task(stop.wait()))  # type: ignore[arg-type]
+        if wake is not None:
+            loops.append(asyncio.create_task(self._relay(wake, stop)))
+        try:
+            await asyncio.gather(*loops)
+        finally:
+            for task in loops:
+                task.cancel()
+            await asyncio.gather(*loops, return_exceptions=True)
+
+    async def _relay(self, wake: asyncio.Event, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            stats = await self.deliver_pending()
+            await self._wait(stop, wake, 3600.0)
+            if wake.is_set():
+                wake.clear()
+                self.notify()
+
+    async def _run_sink(self, name: str, stop: asyncio.Event, idle: float) -> None:
+        event = self._wakes[name]
+        while not stop.is_set():
+            event.clear()  # a notify() while this pass runs makes the next wait return at once
+            stats = await self._sink_pass(name, self._clock())
+            if stats.raised:
+                self.notify()  # "delivery broken/recovered" alerts wait for the other sinks
             now = self._clock()
-            due = self.next_due(now)
+            due = self._next_due(name, now)
             wait = idle if due is None else min(idle, max(0.0, (due - now).total_seconds()))
             if not (stats.delivered or stats.retried or stats.dead):
                 wait = max(wait, _IDLE_FLOOR)  # nothing moved: never spin
             if wait > 0:
-                await self._wait(stop, wake, wait)
+                await self._wait(stop, event, wait)
 
     async def aclose(self) -> None:
         for sink in self._sinks.values():
@@ -147,24 +180,23 @@ class Dispatcher:
             for w in waiters:
                 w.cancel()
             await asyncio.gather(*waiters, return_exceptions=True)
-            if wake is not None:
-                wake.clear()
 
     async def _pass(self, now: datetime) -> DeliveryStats:
         # Each sink gets its own batch, so a sink that is backing off never starves the others.
-        by_sink: dict[str, list[Delivery]] = {}
-        for name in self._sinks:
-            blocked = self._backoff_until.get(name)
-            if blocked is not None and blocked > now:
-                continue
-            rows = self._store.pending_deliveries(now, self._batch, sinks=[name])
-            if rows:
-                by_sink[name] = rows
-        parts = await asyncio.gather(*(self._drain(name, rows, now) for name, rows in by_sink.items()))
+        parts = await asyncio.gather(*(self._sink_pass(name, now) for name in self._sinks))
         stats = DeliveryStats()
         for part in parts:
             stats.add(part)
         return stats
+
+    async def _sink_pass(self, name: str, now: datetime) -> DeliveryStats:
+        """One batch of ``name``'s due rows, under that sink's lock (never sent twice at once)."""
+        async with self._locks[name]:
+            blocked = self._backoff_until.get(name)
+            if blocked is not None and blocked > now:
+                return DeliveryStats()
+            rows = self._store.pending_deliveries(now, self._batch, sinks=[name])
+            return await self._drain(name, rows, now) if rows else DeliveryStats()
 
     async def _drain(self, name: str, rows: list[Delivery], now: datetime) -> DeliveryStats:
         sink = self._sinks[name]

@@ -66,8 +66,8 @@ class Backfill:
         async for tx in walk(address, "all", page_size=PAGE, max_pages=engine.settings.backfill_max_pages):
             history.append(tx)
             if len(history) % PAGE == 0:
-                await engine.sleep(pace)  # one page read: leave the node to the follower a while
-        await engine.sleep(pace)
+                await engine.task_sleep(pace)  # one page read: leave the node to the follower a while
+        await engine.task_sleep(pace)
         return history
 
     async def backfill(self, engine: Engine, address: str, head: int) -> bool:
