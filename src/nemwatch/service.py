@@ -100,8 +100,12 @@ def engine_settings(config: Config, **overrides: object) -> EngineSettings:
         settle_after=config.alerts.settled_confirmations,
         backfill_per_cycle=5 if net.backfill_pages else 0,
         backfill_max_pages=max(1, net.backfill_pages),
-        balance_checks_per_cycle=2 if net.balance_check_seconds else 0,
+        # one batch of up to 100 balances a minute at most (core.tasks.reconcile): 2 requests a
+        # block whatever the size of the watch list; a round over 100,000 addresses takes ~17 h
+        balance_checks_per_cycle=100 if net.balance_check_seconds else 0,
         balance_check_seconds=float(net.balance_check_seconds),
+        balance_pass_seconds=60.0,
+        backfill_page_seconds=0.5,  # the backfill's rate share: 2 pages a second at most
         sinks=tuple(build_sink_names(config)),
         min_severity=config.alerts.min_severity,
         stalled_failed_cycles=config.alerts.stalled_failed_cycles,
