@@ -2,7 +2,8 @@
 
 Each cycle:
 
-1. asks every node for its height and takes the head a majority supports (``core.head``),
+1. asks one node for its height, and every node when that answer changes
+   (``core.tasks.heightpoll``), and takes the head a majority supports (``core.head``),
    believed once a node that reports it serves its block; node trouble and recovery become
    alerts, one pair per episode;
 2. checks the stored chain against the nodes' (rollbacks, ``core.follow``; the start block is
@@ -14,10 +15,14 @@ Each cycle:
    transactions (multisig inner ones included) against the whole watch set in memory, checking
    the matched ones' own signatures (``core.nem.verify``); the block header, the matched
    transfers, the alerts they cause and the cursor are committed in ONE transaction;
-4. checks the unconfirmed pool of urgent addresses, settles transfers that reached
-   ``settle_after`` confirmations, backfills newly watched addresses and reconciles balances;
+4. settles transfers that reached ``settle_after`` confirmations (``core.tasks.settle``);
+   checks the unconfirmed pool of urgent addresses (``core.tasks.pool``), backfills newly
+   watched addresses (``core.tasks.backfill``) and reconciles balances
+   (``core.tasks.reconcile``): in this cycle, or, when the service runs them as tasks of their
+   own (``tasks_apart``, ``core.tasks.runner``), beside it, so none of them delays a block;
 5. hands the outbox to the dispatcher: delivery happens after the commit, so a crash at any
-   moment loses no alert (it may deliver one twice, always with the same ``alert_id``);
+   moment loses no alert (it may deliver one twice, always with the same ``alert_id``); with
+   the tasks apart, delivery is told right after each commit that stored an alert;
 6. tells the stall watch how it went (``core.stall``): failed cycles in a row, or a cursor
    that does not keep up, raise a critical ``stalled`` alert on every sink.
 
