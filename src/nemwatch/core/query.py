@@ -302,11 +302,15 @@ class ReadModel:
 
     # -- accounts -------------------------------------------------------------------------
 
-    def watched(self) -> list[WatchedAccount]:
-        """Every watched account (the watch set, and the store's list), with balance and value."""
+    def watched(self, *, with_moves: bool = True) -> list[WatchedAccount]:
+        """Every watched account (the watch set, and the store's list), with balance and value.
+
+        ``with_moves=False`` leaves ``last_move`` None: finding every account's newest transfer
+        is the costly part with thousands of accounts; a face showing a page of them asks
+        ``last_moves`` for that page only."""
         stored = {row.address: row for row in self.store.accounts()}
         addresses = list(dict.fromkeys([*self.watch, *stored]))
-        moves = self.store.last_moves(addresses)
+        moves = self.store.last_moves(addresses) if with_moves else {}
         tick = self.latest_price()
         taint = self._taint_by_address()
         out = []
@@ -330,6 +334,20 @@ class ReadModel:
                 )
             )
         return out
+
+    def generation(self) -> tuple[int, ...]:
+        """Changes whenever the store or the price store changed, by this process
+        (``total_changes``) or another one (``data_version``): a face may keep what it read
+        while this stays the same."""
+        marks: list[int] = []
+        for conn in (self.store.connection, getattr(self.prices, "db", None)):
+            if conn is not None:
+                marks += [conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes]
+        return tuple(marks)
+
+    def last_moves(self, addresses: Sequence[str]) -> dict[str, LastMove]:
+        """The newest transfer in or out of each of ``addresses`` (those that have one)."""
+        return self.store.last_moves(list(addresses)) if addresses else {}
 
     def _taint_by_address(self) -> dict[str, int]:
         """Tainted micro-XEM per account under ``taint_model`` (empty when nothing is tracked)."""

@@ -43,7 +43,7 @@ from nemwatch.tui.widgets.pane import Pane
 from nemwatch.tui.widgets.price import RANGES, PricePane
 from nemwatch.tui.widgets.status_bar import StatusBar, status_text
 from nemwatch.tui.widgets.taint_flow import TaintFlowPane
-from nemwatch.tui.widgets.watchlist import FilterChanged, WatchlistPane
+from nemwatch.tui.widgets.watchlist import WatchlistPane
 
 NARROW_BELOW = 100  # columns
 NARROW_HIDDEN = {"taint", "movements"}
@@ -106,6 +106,8 @@ class NemwatchApp(App[None]):
         self._dirty: set[str] = set()
         self._toasts: list[Alert] = []
         self._flush_pending = False
+        self._watched: list[object] = []
+        self._watched_mark: tuple[object, ...] | None = None
         self.critical_seen: list[str] = []  # alert ids toasted, oldest first (tests read it)
         self.last_export: list[Path] = []
 
@@ -239,7 +241,28 @@ class NemwatchApp(App[None]):
             for e in self.read.alerts(limit=ALERT_ROWS).items
             if not e.acknowledged and e.alert.severity is Severity.CRITICAL and e.alert.address
         }
-        self.query_one(WatchlistPane).show(self.read.watched(), self.clock(), self.tz, unread_critical)  # type: ignore[arg-type]
+        pane = self.query_one(WatchlistPane)
+        pane.moves_for = self.read.last_moves  # read for the rows on screen only
+        pane.bulk_moves_for = self.bulk_last_moves
+        mark = (self.read.generation(), len(self.read.watch.rules), len(self.read.watch.labels))
+        if mark != self._watched_mark:  # thousands of accounts: read again only when something changed
+            self._watched, self._watched_mark = self.read.watched(with_moves=False), mark
+        pane.show(self._watched, self.clock(), self.tz, unread_critical)  # type: ignore[arg-type]
+
+    def bulk_last_moves(self, addresses: list[str]) -> dict[str, object]:
+        """Every account's last movement, read in a worker thread on a connection of its own so
+        the panes' reads never wait for it (the store's connection is shared under a lock)."""
+        from nemwatch.core.store import Store
+
+        path = self.read.store.path
+        try:
+            own = Store.open_readonly(path)
+        except Exception:  # an in-memory or unreadable store: share the connection
+            return self.read.last_moves(addresses)  # type: ignore[return-value]
+        try:
+            return own.last_moves(addresses)  # type: ignore[return-value]
+        finally:
+            own.close()
 
     def show_movements(self) -> None:
         page = self.read.movements(limit=MOVEMENT_ROWS)
@@ -270,10 +293,6 @@ class NemwatchApp(App[None]):
             paused=self.paused, stale_after_seconds=self.stale_after.total_seconds(),
         )
         self.query_one(StatusBar).show(text)
-
-    @on(FilterChanged)
-    def filter_changed(self) -> None:
-        self.show_watchlist()
 
     # -- actions --------------------------------------------------------------------------
 
@@ -317,9 +336,8 @@ class NemwatchApp(App[None]):
         self.refresh_all()
 
     def action_chart_range(self, step: int) -> None:
-        name = self.query_one(PricePane).shift_range(step)
+        self.query_one(PricePane).shift_range(step)  # the pane's title names the range
         self.show_price()
-        self.notify(f"chart range: {name}", timeout=2, markup=False)
 
     def set_chart_range(self, name: str) -> None:
         pane = self.query_one(PricePane)
@@ -343,9 +361,7 @@ class NemwatchApp(App[None]):
             screen.maximize(focused, container=True)
 
     def action_sort(self) -> None:
-        name = self.query_one(WatchlistPane).cycle_sort()
-        self.show_watchlist()
-        self.notify(f"watchlist sorted by {name}", timeout=2, markup=False)
+        self.query_one(WatchlistPane).cycle_sort()  # re-sorted in memory, no store read; the title names it
 
     # selection and drill-down
 

@@ -18,6 +18,8 @@ COLUMNS = ("", "Sev", "Time", "Rule", "Stage", "Summary")
 class AlertsPane(Pane):
     TITLE = "Alerts"
 
+    _shown: tuple[object, ...] = ()
+
     def compose(self) -> ComposeResult:
         yield DataTable(id="alerts-table", cursor_type="row", zebra_stripes=True)
 
@@ -31,6 +33,10 @@ class AlertsPane(Pane):
     def show(self, entries: tuple[AlertEntry, ...], counts: AlertCounts, tz: tzinfo) -> None:
         table = self.table
         keep = table.cursor_row
+        self.set_title(f"{counts.unread_total} unread of {counts.total}", key=5)
+        if entries == self._shown and table.row_count == len(entries):  # nothing new: no rebuild, no repaint
+            return
+        self._shown = entries
         table.clear()
         for entry in entries:
             a = entry.alert
@@ -46,7 +52,6 @@ class AlertsPane(Pane):
             )
         if entries:
             table.move_cursor(row=min(keep, len(entries) - 1), animate=False)
-        self.set_title(f"{counts.unread_total} unread of {counts.total}", key=5)
 
     def selected(self) -> str | None:
         table = self.table

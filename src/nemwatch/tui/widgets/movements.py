@@ -31,6 +31,8 @@ def message_cell(move: Movement) -> Text:
 class MovementsPane(Pane):
     TITLE = "Movements"
 
+    _shown: tuple[object, ...] = ()
+
     def compose(self) -> ComposeResult:
         yield DataTable(id="moves-table", cursor_type="row", zebra_stripes=True)
 
@@ -44,6 +46,10 @@ class MovementsPane(Pane):
     def show(self, moves: tuple[Movement, ...], watched: set[str], tz: tzinfo, total: int) -> None:
         table = self.table
         keep = table.cursor_row
+        self.set_title(f"latest {len(moves)} of {total}", key=3)
+        if moves == self._shown and table.row_count == len(moves):  # nothing new: no rebuild, no repaint
+            return
+        self._shown = moves
         table.clear()
         for move in moves:
             t = move.transfer
@@ -61,7 +67,6 @@ class MovementsPane(Pane):
             )
         if moves:
             table.move_cursor(row=min(keep, len(moves) - 1), animate=False)
-        self.set_title(f"latest {len(moves)} of {total}", key=3)
 
     def selected(self) -> str | None:
         table = self.table

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, tzinfo
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.message import Message
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Input
 
 from nemwatch.core.query import WatchedAccount
+from nemwatch.core.store.reads import LastMove
 from nemwatch.core.text import sanitize
 from nemwatch.tui import format as fmt
 from nemwatch.tui.widgets.pane import Pane
@@ -42,19 +46,74 @@ class FilterChanged(Message):
     """The watchlist's filter changed: the screen redraws it."""
 
 
+class WindowTable(DataTable[Text]):
+    """A DataTable that holds one window of a longer list; at its first or last row a cursor
+    key asks the pane to slide the window instead of stopping. home and end go to the first and
+    last account of the whole list, as in every list a user knows."""
+
+    BINDINGS = [
+        Binding("home,ctrl+home", "scroll_top", "Top", show=False),
+        Binding("end,ctrl+end", "scroll_bottom", "Bottom", show=False),
+    ]
+
+    def _slide(self, step: int) -> bool:
+        pane = next((a for a in self.ancestors if isinstance(a, WatchlistPane)), None)
+        return pane is not None and pane.slide(step)
+
+    def action_cursor_down(self) -> None:
+        if self.cursor_row >= self.row_count - 1 and self._slide(1):
+            return
+        super().action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        if self.cursor_row <= 0 and self._slide(-1):
+            return
+        super().action_cursor_up()
+
+    def action_page_down(self) -> None:
+        if self.cursor_row + self.size.height >= self.row_count and self._slide(self.size.height):
+            return
+        super().action_page_down()
+
+    def action_page_up(self) -> None:
+        if self.cursor_row - self.size.height < 0 and self._slide(-self.size.height):
+            return
+        super().action_page_up()
+
+    def action_scroll_top(self) -> None:
+        if not self._slide(-(10**9)):
+            super().action_scroll_top()
+
+    def action_scroll_bottom(self) -> None:
+        if not self._slide(10**9):
+            super().action_scroll_bottom()
+
+
 class WatchlistPane(Pane):
+    """Thousands of accounts stay fast: the table holds a window of ``WINDOW`` rows around the
+    cursor (the title says which), the last movements are read for that window only, sorting and
+    filtering work on the accounts in memory, and a redraw rewrites only the cells that changed."""
+
     TITLE = "Watchlist"
+    WINDOW = 120
 
     def __init__(self, **kw: object) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
         self.accounts: list[WatchedAccount] = []
+        self.rows: list[WatchedAccount] = []  # sorted and filtered
+        self.window_at = 0  # index in ``rows`` of the table's first row
         self.filter_text = ""
         self.sort_index = 0
         self.narrow = False
+        self.moves_for: Callable[[list[str]], dict[str, LastMove]] | None = None
+        self.bulk_moves_for: Callable[[list[str]], dict[str, LastMove]] | None = None  # from a thread
+        self._moves: dict[str, LastMove | None] = {}
+        self._all_moves = False
+        self._view: tuple[datetime, tzinfo, set[str]] | None = None
+        self._shown: list[tuple[str, tuple[Text, ...]]] = []
 
     def compose(self) -> ComposeResult:
-        table: DataTable[Text] = DataTable(id="watch-table", cursor_type="row", zebra_stripes=True)
-        yield table
+        yield WindowTable(id="watch-table", cursor_type="row", zebra_stripes=True)
         yield Input(placeholder="filter: address or label (esc clears)", id="watch-filter", classes="hidden")
 
     def on_mount(self) -> None:
@@ -65,35 +124,122 @@ class WatchlistPane(Pane):
         return self.query_one("#watch-table", DataTable)
 
     def show(self, accounts: list[WatchedAccount], now: datetime, tz: tzinfo, alerted: set[str]) -> None:
-        self.accounts = accounts
-        table = self.table
-        keep = table.cursor_row
-        table.clear()
-        key = SORTS[self.sort_index][1]
+        """New data: keep the selected account selected, re-read last movements lazily."""
+        selected = self.selected()
+        if accounts is not self.accounts:  # the same list again: its movements are still known
+            self.accounts = accounts
+            self._moves = {a.address: a.last_move for a in accounts if a.last_move is not None}
+            self._all_moves = bool(accounts) and len(self._moves) == len(accounts)
+        self._view = (now, tz, alerted)
+        self.regroup(keep=selected)
+
+    def _move(self, account: WatchedAccount) -> LastMove | None:
+        return account.last_move or self._moves.get(account.address)
+
+    def _load_moves(self, addresses: list[str]) -> None:
+        missing = [a for a in addresses if a not in self._moves]
+        if missing and self.moves_for is not None:
+            found = self.moves_for(missing)
+            for address in missing:
+                self._moves[address] = found.get(address)
+
+    def regroup(self, *, keep: str | None = None) -> None:
+        """Sort and filter the accounts in memory, then draw the window holding ``keep``."""
+        name, key = SORTS[self.sort_index]
+        if name == "last move" and not self._all_moves and self.accounts:
+            self._fetch_all_moves(self.accounts)  # thousands of accounts: read in a thread, sort when in
         needle = self.filter_text.lower()
-        shown = 0
-        for account in sorted(accounts, key=key):
-            label = sanitize(account.label or "")
-            if needle and needle not in account.address.lower() and needle not in label.lower() \
-                    and needle not in fmt.pretty(account.address).lower():
-                continue
-            move = account.last_move
-            table.add_row(
-                glyph(account, now, alerted),
-                fmt.address_text(account.address, short=self.narrow or self.size.width < SHORT_BELOW),
-                fmt.safe(label[:24]),
-                Text(fmt.short_xem(account.balance_micro), justify="right"),
-                Text(fmt.compact(account.value_jpy, "¥") if account.value_jpy is not None else "—", justify="right"),
-                Text(fmt.short_xem(account.taint_micro), justify="right"),
-                fmt.direction(move.outgoing, move.micro_xem) if move else Text("—"),
-                Text(fmt.age(now - move.at) if move else "—"),
-                key=account.address,
-            )
-            shown += 1
-        if shown:
-            table.move_cursor(row=min(keep, shown - 1), animate=False)
+        rows = []
+        for account in self.accounts:
+            if needle:
+                label = sanitize(account.label or "").lower()
+                if needle not in account.address.lower() and needle not in label \
+                        and needle not in fmt.pretty(account.address).lower():
+                    continue
+            rows.append(account)
+        if name == "last move":
+            rows.sort(key=lambda a: -(m.at.timestamp() if (m := self._move(a)) else 0))
+        else:
+            rows.sort(key=key)
+        self.rows = rows
+        at = next((i for i, a in enumerate(rows) if a.address == keep), None) if keep else None
+        if at is None:
+            at = min(self.window_at + max(self.table.cursor_row, 0), max(len(rows) - 1, 0))
+        self.window_at = self._window_start(at)
+        self.draw(cursor=at - self.window_at)
+
+    @work(thread=True, exclusive=True, group="watch-moves", exit_on_error=False)
+    def _fetch_all_moves(self, accounts: list[WatchedAccount]) -> None:
+        fetch = self.bulk_moves_for or self.moves_for
+        if fetch is None:
+            return
+        found = fetch([a.address for a in accounts])
+        self.app.call_from_thread(self._all_moves_in, accounts, found)
+
+    def _all_moves_in(self, accounts: list[WatchedAccount], found: dict[str, LastMove]) -> None:
+        if accounts is not self.accounts:  # newer data came meanwhile: its own fetch follows
+            return
+        for account in accounts:
+            self._moves.setdefault(account.address, found.get(account.address))
+        self._all_moves = True
+        self.regroup(keep=self.selected())
+
+    def _window_start(self, index: int) -> int:
+        half = self.WINDOW // 2
+        return max(0, min(index - half, len(self.rows) - self.WINDOW))
+
+    def slide(self, step: int) -> bool:
+        """Move the cursor ``step`` rows past the window's edge; False when there is nothing there."""
+        index = self.window_at + self.table.cursor_row
+        target = max(0, min(index + step, len(self.rows) - 1))
+        if target == index or self.window_at <= target < self.window_at + self.table.row_count:
+            return False
+        self.window_at = self._window_start(target)
+        self.draw(cursor=target - self.window_at)
+        return True
+
+    def _cells(self, account: WatchedAccount, now: datetime, alerted: set[str], short: bool) -> tuple[Text, ...]:
+        move = self._move(account)
+        label = sanitize(account.label or "")
+        shown = account if move is account.last_move else replace(account, last_move=move)
+        return (
+            glyph(shown, now, alerted),
+            fmt.address_text(account.address, short=short),
+            fmt.safe(label[:24]),
+            Text(fmt.short_xem(account.balance_micro), justify="right"),
+            Text(fmt.compact(account.value_jpy, "¥") if account.value_jpy is not None else "—", justify="right"),
+            Text(fmt.short_xem(account.taint_micro), justify="right"),
+            fmt.direction(move.outgoing, move.micro_xem) if move else Text("—"),
+            Text(fmt.age(now - move.at) if move else "—"),
+        )
+
+    def draw(self, *, cursor: int = 0) -> None:
+        if self._view is None:
+            return
+        now, _tz, alerted = self._view
+        window = self.rows[self.window_at:self.window_at + self.WINDOW]
+        self._load_moves([a.address for a in window])
+        short = self.narrow or self.size.width < SHORT_BELOW
+        fresh = [(a.address, self._cells(a, now, alerted, short)) for a in window]
+        table = self.table
+        if [k for k, _ in fresh] == [k for k, _ in self._shown] and table.row_count == len(fresh):
+            for (address, cells), (_, old) in zip(fresh, self._shown, strict=True):
+                for column, (cell, before) in enumerate(zip(cells, old, strict=True)):
+                    if cell != before:  # only what changed: a quiet refresh costs next to nothing
+                        table.update_cell_at(Coordinate(table.get_row_index(address), column), cell)
+        else:
+            table.clear()
+            for address, cells in fresh:
+                table.add_row(*cells, key=address)
+        self._shown = fresh
+        if fresh:
+            table.move_cursor(row=max(0, min(cursor, len(fresh) - 1)), animate=False)
         sort_name = SORTS[self.sort_index][0]
-        extra = f"{shown}/{len(accounts)} · by {sort_name}" + (f" · filter {self.filter_text!r}" if needle else "")
+        where = f"{self.window_at + 1}-{self.window_at + len(fresh)} of " if len(self.rows) > len(fresh) else ""
+        loading = " (reading…)" if sort_name == "last move" and not self._all_moves else ""
+        extra = f"{where}{len(self.rows)}/{len(self.accounts)} · by {sort_name}{loading}"
+        if self.filter_text:
+            extra += f" · filter {self.filter_text!r}"
         self.set_title(extra, key=1)
 
     def selected(self) -> str | None:
@@ -105,6 +251,7 @@ class WatchlistPane(Pane):
 
     def cycle_sort(self) -> str:
         self.sort_index = (self.sort_index + 1) % len(SORTS)
+        self.regroup(keep=self.selected())
         return SORTS[self.sort_index][0]
 
     def open_filter(self) -> None:
@@ -115,6 +262,7 @@ class WatchlistPane(Pane):
     @on(Input.Changed, "#watch-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self.filter_text = sanitize(event.value, max_len=80)
+        self.regroup(keep=self.selected())
         self.post_message(FilterChanged())
 
     @on(Input.Submitted, "#watch-filter")
@@ -127,4 +275,5 @@ class WatchlistPane(Pane):
         box.add_class("hidden")
         self.filter_text = ""
         self.table.focus()
+        self.regroup(keep=self.selected())
         self.post_message(FilterChanged())
