@@ -24,7 +24,7 @@ def keys_table(keymap: dict[str, str]) -> Table:
     table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
     table.add_column("keys", no_wrap=True)
     table.add_column("what", no_wrap=False)
-    table.add_column("id ([keys] in the config)", style="dim", no_wrap=True)
+    table.add_column(Text("id ([keys] in the config)"), style="dim", no_wrap=True)  # a str header is markup
     for action in KEY_ACTIONS:
         keys = keymap.get(action.id, action.keys)
         table.add_row(Text(keys), Text(action.description), Text(action.id))

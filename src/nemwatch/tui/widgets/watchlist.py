@@ -226,7 +226,7 @@ class WatchlistPane(Pane):
             for (address, cells), (_, old) in zip(fresh, self._shown, strict=True):
                 for column, (cell, before) in enumerate(zip(cells, old, strict=True)):
                     if cell != before:  # only what changed: a quiet refresh costs next to nothing
-                        table.update_cell_at(Coordinate(table.get_row_index(address), column), cell)
+                        table.update_cell_at(Coordinate(table.get_row_index(address), column), cell, update_width=True)
         else:
             table.clear()
             for address, cells in fresh:
