@@ -199,6 +199,10 @@ DecimalNumber = Annotated[Decimal, BeforeValidator(_percent), Field(allow_inf_na
 
 
 def _text(value: Any) -> Any:
+    # Printable ASCII is what sanitize keeps unchanged: skip its per-character walk (10,000
+    # labels in a config).
+    if isinstance(value, str) and value.isascii() and value.isprintable():
+        return value
     if isinstance(value, str) and sanitize(value, max_len=len(value) + 1) != value:
         raise ValueError("text must be one line without control or invisible characters")
     return value
