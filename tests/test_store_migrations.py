@@ -50,7 +50,7 @@ def test_upgrade_from_v1_to_current(tmp_path: Path) -> None:
     path = tmp_path / "nemwatch.sqlite3"
     old = _v1_database(path)
     store = Store.open(path)
-    assert store.schema_version() == CORE_VERSION == 5
+    assert store.schema_version() == CORE_VERSION == 6
     # v2 backfilled the identity column from the stored JSON
     assert store.alerts_for_identity("inner") == [old]
     assert store.get_cursor("chain").height == 1_500_000
@@ -115,7 +115,7 @@ def test_upgrade_from_v4_marks_what_awaits_settlement(tmp_path: Path) -> None:
     conn.close()
 
     store = Store.open(path)
-    assert store.schema_version() == 5
+    assert store.schema_version() == CORE_VERSION
     awaiting = [r[0] for r in store.connection.execute("SELECT alert_id FROM alerts WHERE awaiting = 1")]
     assert awaiting == [waits.alert_id]
     assert [a for a, _ in due_for_settlement(store, 120)] == [waits]

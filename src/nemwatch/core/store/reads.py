@@ -9,6 +9,7 @@ created on first write, so a store opened read-only still reads everything else.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -29,6 +30,46 @@ ACK_MIGRATIONS: tuple[tuple[str, ...], ...] = (
             alert_id  TEXT PRIMARY KEY,
             acked_at  TEXT NOT NULL
         )
+        """,
+    ),
+    # v2: acknowledged alerts still in the log, per severity (``acked:<severity>`` in the core's
+    # ``row_counts``), kept by triggers, so the unread count reads two small rows
+    (
+        "DELETE FROM row_counts WHERE name LIKE 'acked:%'",
+        "INSERT INTO row_counts (name, n) SELECT 'acked:' || a.severity, count(*) FROM alert_acks k "
+        "JOIN alerts a ON a.alert_id = k.alert_id GROUP BY a.severity",
+        """
+        CREATE TRIGGER count_ack_insert AFTER INSERT ON alert_acks
+        WHEN EXISTS (SELECT 1 FROM alerts WHERE alert_id = new.alert_id)
+        BEGIN
+            INSERT INTO row_counts (name, n)
+            VALUES ('acked:' || (SELECT severity FROM alerts WHERE alert_id = new.alert_id), 1)
+            ON CONFLICT (name) DO UPDATE SET n = n + 1;
+        END
+        """,
+        """
+        CREATE TRIGGER count_ack_delete AFTER DELETE ON alert_acks
+        WHEN EXISTS (SELECT 1 FROM alerts WHERE alert_id = old.alert_id)
+        BEGIN
+            UPDATE row_counts SET n = n - 1
+             WHERE name = 'acked:' || (SELECT severity FROM alerts WHERE alert_id = old.alert_id);
+        END
+        """,
+        """
+        CREATE TRIGGER count_acked_alert_delete AFTER DELETE ON alerts
+        WHEN EXISTS (SELECT 1 FROM alert_acks WHERE alert_id = old.alert_id)
+        BEGIN
+            UPDATE row_counts SET n = n - 1 WHERE name = 'acked:' || old.severity;
+        END
+        """,
+        """
+        CREATE TRIGGER count_acked_alert_severity AFTER UPDATE OF severity ON alerts
+        WHEN old.severity != new.severity AND EXISTS (SELECT 1 FROM alert_acks WHERE alert_id = new.alert_id)
+        BEGIN
+            UPDATE row_counts SET n = n - 1 WHERE name = 'acked:' || old.severity;
+            INSERT INTO row_counts (name, n) VALUES ('acked:' || new.severity, 1)
+            ON CONFLICT (name) DO UPDATE SET n = n + 1;
+        END
         """,
     ),
 )
@@ -129,11 +170,30 @@ class ReadTables(StoreBase):
         return out
 
     def alert_severity_counts(self, *, unacked_only: bool = False) -> dict[str, int]:
-        """Alerts per severity (all of them, or those nobody acknowledged)."""
+        """Alerts per severity (all of them, or those nobody acknowledged): read from the kept
+        counts (schema v6), counted row by row only on an older store opened read-only."""
+        if self._has_table("row_counts") and (not unacked_only or not self._has_acks() or self._acks_counted()):
+            kept = self._counts("alerts:")
+            if unacked_only:
+                for severity, n in self._counts("acked:").items():
+                    kept[severity] = kept.get(severity, 0) - n
+            return {severity: n for severity, n in kept.items() if n > 0}
         sql = "SELECT severity, count(*) AS n FROM alerts"
         if unacked_only and self._has_acks():
             sql += " WHERE alert_id NOT IN (SELECT alert_id FROM alert_acks)"
         return {r["severity"]: r["n"] for r in self._read(sql + " GROUP BY severity")}
+
+    def _counts(self, prefix: str) -> dict[str, int]:
+        rows = self._read(
+            "SELECT name, n FROM row_counts WHERE name > ? AND name < ?", (prefix, prefix + "\uffff")
+        )
+        return {r["name"][len(prefix):]: int(r["n"]) for r in rows}
+
+    def _has_table(self, name: str) -> bool:
+        return bool(self._read("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)))
+
+    def _acks_counted(self) -> bool:
+        return bool(self._read("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = 'count_ack_insert'"))
 
     # -- acknowledgements -----------------------------------------------------------------
 
@@ -204,6 +264,9 @@ class ReadTables(StoreBase):
 
     def count_transfers(self, address: str | None = None) -> int:
         if address is None:
+            if self._has_table("row_counts"):
+                kept = self._read("SELECT n FROM row_counts WHERE name = 'transfers'")
+                return int(kept[0]["n"]) if kept else 0
             return int(self._read("SELECT count(*) AS n FROM transfers WHERE status != 'retracted'")[0]["n"])
         rows = self._read(
             "SELECT count(*) AS n FROM transfers WHERE status != 'retracted' AND (sender = ? OR recipient = ?)",
@@ -212,31 +275,53 @@ class ReadTables(StoreBase):
         return int(rows[0]["n"])
 
     def last_moves(self, addresses: Sequence[str] | None = None) -> dict[str, LastMove]:
-        """Each address's newest transfer in or out (all addresses when None)."""
-        where, params = "status != 'retracted'", []
-        if addresses is not None and len(addresses) <= _MAX_IN:
-            if not addresses:
-                return {}
-            marks = ",".join("?" * len(addresses))
-            out_where = f"{where} AND sender IN ({marks})"
-            in_where = f"{where} AND recipient IN ({marks})"
-            params = [*addresses, *addresses]
-        else:
-            out_where = in_where = where
+        """Each address's newest transfer in or out (all addresses when None): by time, then
+        identity; a transfer to itself counts as outgoing.
+
+        For given addresses, two index steps per address (``transfers_last_out`` / ``_in``,
+        schema v6: the partial indexes on (sender or recipient, tx_time, identity) of transfers
+        not retracted), so 10,000 addresses take milliseconds on a store of millions of rows."""
+        if addresses is None:
+            return self._all_last_moves()
+        wanted = list(dict.fromkeys(addresses))
+        out: dict[str, LastMove] = {}
+        pick = "SELECT rowid FROM transfers WHERE {col} = a.value AND status != 'retracted' " \
+               "ORDER BY tx_time DESC, identity DESC LIMIT 1"
+        for i in range(0, len(wanted), 5000):
+            rows = self._read(
+                "WITH picks AS (SELECT a.value AS address,"
+                f" ({pick.format(col='sender')}) AS out_id, ({pick.format(col='recipient')}) AS in_id"
+                " FROM json_each(?) AS a)"
+                " SELECT picked.address, t.tx_time, t.identity, t.xem, 1 AS outgoing FROM picks picked"
+                " JOIN transfers t ON t.rowid = picked.out_id"
+                " UNION ALL SELECT picked.address, t.tx_time, t.identity, t.xem, 0 FROM picks picked"
+                " JOIN transfers t ON t.rowid = picked.in_id",
+                (json.dumps(wanted[i : i + 5000]),),
+            )
+            best: dict[str, sqlite3.Row] = {}
+            for r in rows:
+                held = best.get(r["address"])
+                if held is None or (r["tx_time"], r["identity"], r["outgoing"]) > (
+                    held["tx_time"], held["identity"], held["outgoing"]
+                ):
+                    best[r["address"]] = r
+            for address, r in best.items():
+                at = from_db_time(r["tx_time"])
+                assert at is not None
+                out[address] = LastMove(address, at, r["xem"], bool(r["outgoing"]))
+        return out
+
+    def _all_last_moves(self) -> dict[str, LastMove]:
         rows = self._read(
             "WITH moves AS ("
-            f" SELECT sender AS address, tx_time, xem, 1 AS outgoing, identity FROM transfers WHERE {out_where}"
-            f" UNION ALL SELECT recipient, tx_time, xem, 0, identity FROM transfers WHERE {in_where}),"
-            " ranked AS (SELECT *, row_number() OVER (PARTITION BY address ORDER BY tx_time DESC, identity DESC) AS rn"
-            " FROM moves)"
-            " SELECT address, tx_time, xem, outgoing FROM ranked WHERE rn = 1",
-            tuple(params),
+            " SELECT sender AS address, tx_time, xem, 1 AS outgoing, identity FROM transfers WHERE status != 'retracted'"
+            " UNION ALL SELECT recipient, tx_time, xem, 0, identity FROM transfers WHERE status != 'retracted'),"
+            " ranked AS (SELECT *, row_number() OVER (PARTITION BY address"
+            " ORDER BY tx_time DESC, identity DESC, outgoing DESC) AS rn FROM moves)"
+            " SELECT address, tx_time, xem, outgoing FROM ranked WHERE rn = 1"
         )
-        wanted = set(addresses) if addresses is not None else None
         out: dict[str, LastMove] = {}
         for r in rows:
-            if wanted is not None and r["address"] not in wanted:
-                continue
             at = from_db_time(r["tx_time"])
             assert at is not None
             out[r["address"]] = LastMove(r["address"], at, r["xem"], bool(r["outgoing"]))

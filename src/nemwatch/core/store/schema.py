@@ -180,5 +180,59 @@ _V5 = (
     "CREATE INDEX alerts_by_severity ON alerts (severity)",
 )
 
-CORE_MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5)
+# v6: what the dashboard counts every refresh is kept, not counted: ``row_counts`` holds the
+# transfers not retracted (``transfers``) and the alerts per severity (``alerts:<severity>``),
+# kept by triggers across inserts, status and severity changes and deletes (retention, rewinds);
+# the dashboard's acknowledgement step keeps ``acked:<severity>`` the same way. Each account's
+# newest movement in and out is one step down an index (``core.store.reads.last_moves``).
+_V6 = (
+    "CREATE TABLE row_counts (name TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID",
+    "INSERT INTO row_counts (name, n) SELECT 'transfers', count(*) FROM transfers WHERE status != 'retracted'",
+    "INSERT INTO row_counts (name, n) SELECT 'alerts:' || severity, count(*) FROM alerts GROUP BY severity",
+    """
+    CREATE TRIGGER count_transfer_insert AFTER INSERT ON transfers WHEN new.status != 'retracted'
+    BEGIN
+        INSERT INTO row_counts (name, n) VALUES ('transfers', 1) ON CONFLICT (name) DO UPDATE SET n = n + 1;
+    END
+    """,
+    """
+    CREATE TRIGGER count_transfer_delete AFTER DELETE ON transfers WHEN old.status != 'retracted'
+    BEGIN
+        UPDATE row_counts SET n = n - 1 WHERE name = 'transfers';
+    END
+    """,
+    """
+    CREATE TRIGGER count_transfer_status AFTER UPDATE OF status ON transfers
+    WHEN (old.status = 'retracted') != (new.status = 'retracted')
+    BEGIN
+        INSERT INTO row_counts (name, n) VALUES ('transfers', CASE WHEN new.status = 'retracted' THEN -1 ELSE 1 END)
+        ON CONFLICT (name) DO UPDATE SET n = n + excluded.n;
+    END
+    """,
+    """
+    CREATE TRIGGER count_alert_insert AFTER INSERT ON alerts
+    BEGIN
+        INSERT INTO row_counts (name, n) VALUES ('alerts:' || new.severity, 1)
+        ON CONFLICT (name) DO UPDATE SET n = n + 1;
+    END
+    """,
+    """
+    CREATE TRIGGER count_alert_delete AFTER DELETE ON alerts
+    BEGIN
+        UPDATE row_counts SET n = n - 1 WHERE name = 'alerts:' || old.severity;
+    END
+    """,
+    """
+    CREATE TRIGGER count_alert_severity AFTER UPDATE OF severity ON alerts WHEN old.severity != new.severity
+    BEGIN
+        UPDATE row_counts SET n = n - 1 WHERE name = 'alerts:' || old.severity;
+        INSERT INTO row_counts (name, n) VALUES ('alerts:' || new.severity, 1)
+        ON CONFLICT (name) DO UPDATE SET n = n + 1;
+    END
+    """,
+    "CREATE INDEX transfers_last_out ON transfers (sender, tx_time, identity) WHERE status != 'retracted'",
+    "CREATE INDEX transfers_last_in ON transfers (recipient, tx_time, identity) WHERE status != 'retracted'",
+)
+
+CORE_MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
 CORE_VERSION = len(CORE_MIGRATIONS)
