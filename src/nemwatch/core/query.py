@@ -350,11 +350,24 @@ class ReadModel:
         return self.store.last_moves(list(addresses)) if addresses else {}
 
     def _taint_by_address(self) -> dict[str, int]:
-        """Tainted micro-XEM per account under ``taint_model`` (empty when nothing is tracked)."""
+        """Tainted micro-XEM per account under ``taint_model``, the sources' own holdings
+        included (empty when nothing is tracked)."""
+        from nemwatch.core.taint_query import TaintReads
+
         try:
-            return {a.address: a.of(self.taint_model) for a in self.tainted_accounts()}
+            return TaintReads(self.store, self.label_of).held(self.taint_model)
         except sqlite3.Error:  # a store without the taint tables (an older, read-only one)
             return {}
+
+    def taint_of(self, address: str) -> dict[str, int] | None:
+        """What ``address`` holds of the taint per model (model name -> micro-XEM), a source's
+        own holdings included; None when the taint never reached it."""
+        from nemwatch.core.taint_query import TaintReads
+
+        try:
+            return TaintReads(self.store, self.label_of).per_model(address)
+        except sqlite3.Error:
+            return None
 
     def taint_flow_sources(self) -> tuple[TaintNode, ...]:
         """The configured taint sources alone (when no propagation can be read)."""
@@ -382,8 +395,9 @@ class ReadModel:
                 out.append(TaintNode(r.address, self._name(r.address), r.hop, r.source, r.of(r.model), below(r.address)))
             return tuple(out)
 
+        held = TaintReads(self.store, self.label_of).source_held(self.taint_model)
         return tuple(
-            TaintNode(address, label or self._name(address), 0, address, None, below(address))
+            TaintNode(address, label or self._name(address), 0, address, held.get(address), below(address))
             for address, label in roots.items()
         )
 

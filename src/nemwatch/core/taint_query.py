@@ -108,6 +108,27 @@ class TaintReads:
             out.sort(key=lambda a: (-a.of(m), a.address))
         return out
 
+    def source_held(self, model: Model | str) -> dict[str, int]:
+        """What each source itself holds of the taint under ``model`` (micro-XEM)."""
+        i = MODELS.index(Model(model))
+        return {address: amounts[i] for address, amounts in self.tables.source_holdings().items()}
+
+    def held(self, model: Model | str) -> dict[str, int]:
+        """Tainted micro-XEM per account under ``model``: the accounts the taint reached and
+        the sources' own holdings."""
+        i = MODELS.index(Model(model))
+        out = {r.address: r.tainted_micro[i] for r in self.tables.accounts()}
+        out.update(self.source_held(model))
+        return out
+
+    def per_model(self, address: str) -> dict[str, int] | None:
+        """What ``address`` holds of the taint per model (model name -> micro-XEM), or None."""
+        amounts = self.tables.source_holdings().get(address)
+        if amounts is None:
+            row = self.tables.account(address)
+            amounts = row.tainted_micro if row is not None else None
+        return None if amounts is None else {m.value: amounts[i] for i, m in enumerate(MODELS)}
+
     def progress(self, price: Decimal | None = None) -> list[LaunderingProgress]:
         return [
             LaunderingProgress(t.model, t.seeded_micro, t.at_rest_micro, t.at_exchanges_micro, t.left_other_micro,

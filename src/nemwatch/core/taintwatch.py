@@ -158,6 +158,9 @@ class TaintWatch:
         self.followup.bind()
         self._rebuild()
         self._watch_all()
+        if not engine.store.read_only and self.tables.has_v3:  # a store from before v3 learns them now
+            with engine.store.transaction():
+                self._write_source_holdings()
 
     def _with_inferred(self, settings: TaintSettings) -> TaintSettings:
         """``settings`` with the inferred exchanges added to the exchanges (taint stops there)."""
@@ -478,6 +481,8 @@ class TaintWatch:
                 rule = self.engine.watch.get(row.address)
                 store.upsert_account(row.address, label=rule.label if rule else None, urgent=False, now=row.marked_at)
         for address, (amounts, hop) in step.amounts.items():
+            if address in self._sources:
+                t.set_source_holdings(address, amounts, step.height)
             t.set_amounts(address, amounts, hop)
         for mark in step.marks:
             t.add_mark(*mark)
@@ -529,11 +534,19 @@ class TaintWatch:
                 self.tables.remove_accounts([row.address])
             else:
                 self.tables.set_amounts(row.address, tuple(acc.tainted_micro(m) for m in MODELS), _hop(acc))
+        self._write_source_holdings()
         self.tables.set_totals(self._totals(self.tracker.height))
         if gone:
             self.engine.watch_changed()
         self.engine._pending.append(event or TaintChanged(self.tracker.height, (), 0, False, now))
         return gone
+
+    def _write_source_holdings(self) -> None:
+        """Every source's own tainted holdings per model, as the tracker has them now."""
+        for address in self._sources:
+            acc = self.tracker.account(address)
+            amounts = tuple(acc.tainted_micro(m) if acc is not None else 0 for m in MODELS)
+            self.tables.set_source_holdings(address, amounts, self.tracker.height)
 
     def rollback_done(self, now: datetime) -> list[Alert]:
         """After the new branch was followed: retract the taint alerts of hops it no longer

@@ -15,6 +15,8 @@ What is kept, so that taint survives restarts and reloads and the exporter can r
   tainted it, learnt after the fact (``core.taint_followup``); a rebuild folds it in there.
 - ``taint_inferred`` (v2): accounts whose history looks like an exchange's central wallet or a
   relay, with the evidence (JSON); an inferred exchange stops taint like a labelled one.
+- ``taint_source_holdings`` (v3): the tainted micro-XEM each source itself still holds, per
+  model, so a face shows a source's taint without the tracker (also from a read-only store).
 
 Migrated like the core (``core.store.migrations``) under its own row of ``schema_versions``, so
 it never collides with the core's steps. A store opened read-only is never migrated: a file
@@ -124,6 +126,17 @@ TAINT_MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )
         """,
     ),
+    # v3: what each source itself still holds of the taint, per model (``taint_accounts`` holds
+    # only the accounts the taint reached), as of block ``height``
+    (
+        f"""
+        CREATE TABLE taint_source_holdings (
+            address  TEXT PRIMARY KEY,
+            height   INTEGER NOT NULL,
+            {", ".join(f"{m.value} INTEGER NOT NULL DEFAULT 0" for m in MODELS)}
+        )
+        """,
+    ),
 )
 
 
@@ -214,6 +227,9 @@ class TaintTables:
         self.has_v2 = self.present and store.connection.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'taint_openings'"
         ).fetchone() is not None
+        self.has_v3 = self.present and store.connection.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'taint_source_holdings'"
+        ).fetchone() is not None
 
     def _rows(self, sql: str, params: tuple[object, ...] = ()) -> list[sqlite3.Row]:
         if not self.present:
@@ -262,6 +278,8 @@ class TaintTables:
         self._exec("DELETE FROM taint_accounts WHERE hop_height > ?", (ancestor,))
         if self.has_v2:
             self._exec("DELETE FROM taint_openings WHERE height > ?", (ancestor,))
+        if self.has_v3:  # rewritten by the taint watch's resync after the rollback
+            self._exec("DELETE FROM taint_source_holdings WHERE height > ?", (ancestor,))
 
     # -- sources --------------------------------------------------------------------------
 
@@ -279,6 +297,23 @@ class TaintTables:
             assert since is not None and added is not None
             out.append(RuntimeSource(TaintSource(r["address"], since, r["label"], r["victim"]), r["added_height"], added))
         return out
+
+    def set_source_holdings(self, address: str, tainted_micro: Sequence[int], height: int) -> None:
+        """What source ``address`` itself holds of the taint per model (``MODELS`` order)."""
+        marks = ", ".join("?" * len(MODELS))
+        self._exec(
+            f"INSERT OR REPLACE INTO taint_source_holdings (address, height, {_MODEL_COLUMNS}) VALUES (?, ?, {marks})",
+            (address, height, *tainted_micro),
+        )
+
+    def source_holdings(self) -> dict[str, tuple[int, ...]]:
+        """Per source: the tainted micro-XEM it holds per model (empty on a store before v3)."""
+        if not self.has_v3:
+            return {}
+        return {
+            r["address"]: tuple(int(r[m.value]) for m in MODELS)
+            for r in self._rows("SELECT * FROM taint_source_holdings ORDER BY address")
+        }
 
     # -- accounts -------------------------------------------------------------------------
 

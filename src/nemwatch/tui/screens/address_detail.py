@@ -11,10 +11,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from nemwatch.core.query import Movement, ReadModel
 from nemwatch.tui import format as fmt
+from nemwatch.tui.widgets.footer import KeysFooter
 from nemwatch.tui.widgets.movements import message_cell, party
 
 MARKER_NAMESPACES = ("mizunashi", "ts")
@@ -44,7 +45,9 @@ def facts(read: ReadModel, address: str, now: datetime, tz: tzinfo) -> Table:
                  f"{fmt.when(move.at, tz)} ({fmt.age(now - move.at)} ago)") if move else Text("—"),
         )
     sources = {a for a, _ in read.taint_sources}
-    taint = "taint source" if address in sources else "per model: not computed yet (taint models not wired)"
+    per = read.taint_of(address)
+    held = ", ".join(f"{m} {fmt.full_xem(v)}" for m, v in per.items()) if per else "none"
+    taint = f"taint source; holds {held}" if address in sources else held
     table.add_row(Text("taint"), Text(taint))
     table.add_row(Text("transfers stored"), Text(f"{read.transfer_count(address):,}"))
     return table
@@ -78,7 +81,7 @@ class AddressDetailScreen(Screen[None]):
             box.border_title = "Address · n more · esc back"
             yield Static(facts(self.read, self.address, self.now, self.tz), id="detail-facts")
             yield DataTable(id="detail-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
