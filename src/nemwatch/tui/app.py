@@ -23,7 +23,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.reactive import reactive
-from textual.widgets import DataTable, Footer, Static, Tree
+from textual.widgets import DataTable, Static, Tree
 
 from nemwatch.core.alert import Alert, Severity, Stage
 from nemwatch.core.events import AlertRaised
@@ -38,6 +38,7 @@ from nemwatch.tui.screens.help import HelpScreen
 from nemwatch.tui.screens.prompt import PromptScreen
 from nemwatch.tui.sources import Source
 from nemwatch.tui.widgets.alerts import AlertsPane
+from nemwatch.tui.widgets.footer import KeysFooter
 from nemwatch.tui.widgets.movements import MovementsPane
 from nemwatch.tui.widgets.pane import Pane
 from nemwatch.tui.widgets.price import RANGES, PricePane
@@ -104,6 +105,7 @@ class NemwatchApp(App[None]):
         self.pane_override: dict[str, bool] = {}
         self.narrow = False
         self._dirty: set[str] = set()
+        self._missed: set[str] = set()  # what changed while paused: redrawn on resume, only that
         self._toasts: list[Alert] = []
         self._flush_pending = False
         self._watched: list[object] = []
@@ -125,7 +127,7 @@ class NemwatchApp(App[None]):
                 yield PricePane(id="price")
                 yield TaintFlowPane(id="taint")
         yield StatusBar(id="status")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         if self.keymap:
@@ -223,6 +225,8 @@ class NemwatchApp(App[None]):
     def refresh_all(self, what: set[str] | None = None) -> None:
         """Re-read and redraw; while paused only the alerts and the status bar move."""
         what = what if what is not None else {"alerts", "chain", "price"}
+        if self.paused:
+            self._missed |= what & {"chain", "price"}
         with self.batch_update():
             if "alerts" in what or "chain" in what:
                 self.show_alerts()
@@ -327,7 +331,8 @@ class NemwatchApp(App[None]):
     def action_toggle_pause(self) -> None:
         self.paused = not self.paused
         if not self.paused:
-            self.refresh_all()
+            missed, self._missed = self._missed, set()
+            self.refresh_all(missed)  # nothing changed while paused: only the status bar moves
         else:
             self.update_status()
 

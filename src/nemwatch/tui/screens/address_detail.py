@@ -11,10 +11,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from nemwatch.core.query import Movement, ReadModel
 from nemwatch.tui import format as fmt
+from nemwatch.tui.widgets.footer import KeysFooter
 from nemwatch.tui.widgets.movements import message_cell, party
 
 MARKER_NAMESPACES = ("mizunashi", "ts")
@@ -80,7 +81,7 @@ class AddressDetailScreen(Screen[None]):
             box.border_title = "Address · n more · esc back"
             yield Static(facts(self.read, self.address, self.now, self.tz), id="detail-facts")
             yield DataTable(id="detail-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

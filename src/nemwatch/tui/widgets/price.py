@@ -3,17 +3,17 @@ line, and a mark at each alert's time. Prices are Decimal in the core; floats on
 
 from __future__ import annotations
 
-import bisect
 from datetime import datetime, timedelta, tzinfo
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
-from textual_plotext import PlotextPlot
 
 from nemwatch.core.query import PriceSeries
 from nemwatch.tui import format as fmt
-from nemwatch.tui.widgets.pane import Pane
+from nemwatch.tui.widgets.pane import Pane, update_line
+from nemwatch.tui.widgets.price_chart import chart_class
 
 RANGES: tuple[tuple[str, timedelta | None], ...] = (
     ("1h", timedelta(hours=1)),
@@ -22,37 +22,6 @@ RANGES: tuple[tuple[str, timedelta | None], ...] = (
     ("30d", timedelta(days=30)),
     ("all", None),
 )
-_FORM = "%d/%m/%Y %H:%M"
-
-
-class PriceChart(PlotextPlot):
-    def on_mount(self) -> None:
-        self.plt.date_form("d/m/Y H:M")
-
-    def draw(self, series: PriceSeries, tz: tzinfo) -> None:
-        plt = self.plt
-        plt.clear_data()
-        plt.clear_figure()
-        plt.date_form("d/m/Y H:M")
-        if not series.points:
-            plt.title("no price data yet")
-            self.refresh()
-            return
-        xs = [p.at.astimezone(tz).strftime(_FORM) for p in series.points]
-        ys = [float(p.price) for p in series.points]
-        plt.plot(xs, ys, marker="braille", color="cyan", label="XEM/JPY")
-        if series.vwap is not None:
-            plt.hline(float(series.vwap), "orange")
-        if series.alert_times:
-            times = [p.at for p in series.points]
-            marks_x, marks_y = [], []
-            for at in series.alert_times:
-                i = min(bisect.bisect_left(times, at), len(times) - 1)
-                marks_x.append(at.astimezone(tz).strftime(_FORM))
-                marks_y.append(ys[i])
-            plt.scatter(marks_x, marks_y, marker="x", color="red", label="alert")
-        plt.ylabel("JPY")
-        self.refresh()
 
 
 class PricePane(Pane):
@@ -61,10 +30,24 @@ class PricePane(Pane):
     def __init__(self, **kw: object) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
         self.range_index = 1
+        self._chart: Any = None
+        self._drawn: tuple[PriceSeries, tzinfo] | None = None  # the latest series, for the chart
+        self._chart_wanted = False
 
     def compose(self) -> ComposeResult:
         yield Static(id="price-line")
-        yield PriceChart(id="price-chart")
+        yield Static(id="price-chart-wait")  # the chart takes its place after the first frame
+
+    async def _mount_chart(self) -> None:
+        """Mount the chart after the first frame was drawn: importing textual-plotext and
+        building the first plot do not delay the first frame."""
+        if self._chart is not None or not self.is_attached:
+            return
+        self._chart = chart_class()(id="price-chart")
+        await self.query_one("#price-chart-wait").remove()
+        await self.mount(self._chart)
+        if self._drawn is not None:
+            self._chart.draw(*self._drawn)
 
     @property
     def span(self) -> tuple[str, timedelta | None]:
@@ -91,6 +74,11 @@ class PricePane(Pane):
             line = f"{last.price:.3f} JPY{arrow}{vwap}  ({series.source or '?'}, {fmt.when(last.at, tz)})"
             if stale:
                 line += "  STALE"
-        self.query_one("#price-line", Static).update(Text(line, no_wrap=True, overflow="ellipsis"))
-        self.query_one(PriceChart).draw(series, tz)
+        update_line(self.query_one("#price-line", Static), Text(line, no_wrap=True, overflow="ellipsis"))
+        self._drawn = (series, tz)
+        if self._chart is not None:
+            self._chart.draw(series, tz)
+        elif not self._chart_wanted:
+            self._chart_wanted = True
+            self.call_after_refresh(self._mount_chart)
         self.set_title(f"XEM/JPY {name}  [ ] range", key=4)

@@ -61,5 +61,12 @@ def status_text(
 
 
 class StatusBar(Static):
+    _shown: Text | None = None
+
     def show(self, text: Text) -> None:
-        self.update(text)
+        # One fixed line (CSS height 1): a new text needs a repaint of this line only, never a
+        # layout of the screen (Static.update's default), and the same text needs nothing.
+        if text == self._shown:
+            return
+        self._shown = text
+        self.update(text, layout=False)

@@ -11,7 +11,7 @@ from textual.widgets.tree import TreeNode
 
 from nemwatch.core.query import TaintNode
 from nemwatch.tui import format as fmt
-from nemwatch.tui.widgets.pane import Pane
+from nemwatch.tui.widgets.pane import Pane, update_line
 
 NO_DATA = "no taint data yet"
 
@@ -42,7 +42,7 @@ class TaintFlowPane(Pane):
         return self.query_one("#taint-tree", Tree)
 
     def show(self, roots: tuple[TaintNode, ...], progress: list[Any] | None = None, model: str = "fifo") -> None:
-        self.query_one("#taint-progress", Static).update(progress_text(progress or [], model))
+        update_line(self.query_one("#taint-progress", Static), progress_text(progress or [], model))
         tree = self.tree
         tree.clear()
         if not roots:
