@@ -194,6 +194,7 @@ def queries(store: Store, info: dict[str, Any]) -> dict[str, Callable[[], object
     watch = WatchSet({a: WatchRule(urgent=i < 10) for i, a in enumerate(addresses)})
     model = ReadModel(store, watch=watch, clock=lambda: now)
     sample = f"{info['transfers'] - 5000:064x}"
+    many = [*addresses, *synthetic_addresses(9000, 7)]  # the 1,000 that moved and 9,000 that never did
     return {
         "chain cursor": lambda: store.get_cursor("chain"),
         "unconfirmed transfers": store.unconfirmed_transfers,
@@ -213,6 +214,7 @@ def queries(store: Store, info: dict[str, Any]) -> dict[str, Callable[[], object
         "read model: transfers of an address": lambda: model.transfers(addresses[3], limit=50),
         "read model: transfer count": model.transfer_count,
         "read model: watched accounts (1,000)": model.watched,
+        "read model: last moves (10,000 addresses)": lambda: model.last_moves(many),
     }
 
 
