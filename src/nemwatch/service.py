@@ -20,63 +20,20 @@ from nemwatch.core.eventbus import EventBus
 from nemwatch.core.nem.client import NisClient
 from nemwatch.core.price.monitor import PriceMonitor
 from nemwatch.core.price.store import PriceStore
-from nemwatch.core.rules import WatchRule
 from nemwatch.core.store import Store
 from nemwatch.core.store.retention import Pruner
 from nemwatch.core.taintwatch import TaintSettings, TaintWatch
-from nemwatch.core.watchset import WatchSet
 from nemwatch.headless.delivery import Dispatcher
 from nemwatch.headless.logscrub import protect
 from nemwatch.headless.reload import REMOVED_SINK_NOTE, merge_watches, needs_restart
 from nemwatch.headless.sinks import build_sinks
+from nemwatch.watch_from_config import apply_runtime_edits, build_watchset
 
 log = logging.getLogger("nemwatch.headless")
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def build_watchset(config: Config) -> WatchSet:
-    """The watch set a config describes: ``[[watch]]`` entries, labels and taint sources' names."""
-    ws = WatchSet()
-    for label in config.labels:
-        ws.labels[label.address] = (label.name, label.kind)
-    for source in config.taint.sources:
-        ws.labels.setdefault(source.address, (source.label or "taint source", "thief"))
-    for w in config.watches:
-        ws.add(
-            w.address,
-            WatchRule(
-                label=w.label or None,
-                urgent=w.urgent,
-                alert_outflow_micro=w.alert_outflow_micro,
-                alert_inflow=w.alert_inflow,
-                inflow_min_micro=w.inflow_min_micro,
-                dormant_days=w.dormant_days,
-                alert_mosaics=w.alert_mosaics,
-            ),
-            backfill_alerts=w.backfill_alerts,
-        )
-    return ws
-
-
-def apply_runtime_edits(ws: WatchSet, store: Store) -> WatchSet:
-    """Add what a face added while running (``core.store.runtime_edits``) to a config's watch
-    set: addresses watched from the dashboard, and its labels, which win over the config's
-    (they are the user's latest word on that account)."""
-    from nemwatch.core.store.runtime_edits import RuntimeEdits
-
-    edits = RuntimeEdits(store)
-    for w in edits.watches():
-        if w.address not in ws.rules:
-            ws.add(w.address, WatchRule(label=w.label or None))
-    for label in edits.labels():
-        ws.labels[label.address] = (label.name, label.kind)
-        rule = ws.rules.get(label.address)
-        if rule is not None:
-            ws.rules[label.address] = replace(rule, label=label.name)
-    return ws
 
 
 def taint_settings(config: Config, store: Store) -> TaintSettings:

@@ -278,7 +278,7 @@ class AttachSource:
 
     def __init__(self, config: Any, clock: Callable[[], datetime], *, every: float = 2.0) -> None:
         from nemwatch.core.price.store import PriceStore
-        from nemwatch.service import apply_runtime_edits, build_watchset
+        from nemwatch.watch_from_config import apply_runtime_edits, build_watchset
 
         self.config = config
         self.clock = clock
