@@ -297,6 +297,8 @@ class AttachSource:
         self.banner = f"ATTACHED read-only to {path.name} of a running `nemwatch watch`"
         self._wake = asyncio.Event()
         self._last: tuple[object, ...] | None = None
+        with contextlib.suppress(sqlite3.Error):  # the first frame reads this state: no change yet
+            self._last = self._fingerprint()
         self._polled: datetime | None = None
 
     def _fingerprint(self) -> tuple[object, ...]:
