@@ -1,0 +1,39 @@
+"""The service benchmark (the default shape's cost, latency and catch-up) runs end to end at a tiny
+size and writes a complete report. Shape checks and the request split, never a time."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.timeout(240)
+def test_tiny_service_benchmark_report(tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    cmd = [sys.executable, str(ROOT / "bench" / "service_bench.py"), "--quick", "--watched", "21", "--blocks", "2",
+           "--latency-blocks", "2", "--interval", "4", "--behind", "15", "--speed", "20", "--out", str(out)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=220, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    report = json.loads(out.read_text())
+    assert report["shape"]["watched"] == 21 and report["shape"]["default"] is False
+    (cost,) = report["cost"]
+    assert cost["backfill_finished"] and cost["initial_backfill"]["requests"]["backfill"] >= 21
+    split = cost["split_per_block"]
+    assert set(split) == {"height_polls", "balance_reads", "block_reads", "pool", "backfill", "other"}
+    # two nodes agree on each block; a node a moment behind makes the reading ask the third
+    assert 1.0 <= split["block_reads"] <= 3.0
+    assert split["backfill"] == 0  # done before the steady blocks
+    # one node polled for the height: at most one poll per 5 s plus the others on each new block
+    assert split["height_polls"] <= 60 / 5 + 1 + 2
+    quiet, busy = report["latency"]
+    assert not quiet["busy"] and busy["busy"] and len(busy["sinks"]) == 2
+    assert quiet["alerts_seen"] == quiet["alerts_expected"] == busy["alerts_seen"] == busy["alerts_expected"] == 2
+    (catchup,) = report["catchup"]
+    assert catchup["blocks"] >= 15 and catchup["blocks_per_s"] > 0
+    assert set(catchup["requests"]) <= {"height", "block"}
