@@ -11,6 +11,7 @@ from textual.widgets import DataTable
 from nemwatch.core.query import AlertCounts, AlertEntry
 from nemwatch.tui import format as fmt
 from nemwatch.tui.widgets.pane import Pane
+from nemwatch.tui.widgets.table import FocusCachedTable
 
 COLUMNS = ("", "Sev", "Time", "Rule", "Stage", "Summary")
 
@@ -21,7 +22,7 @@ class AlertsPane(Pane):
     _shown: tuple[object, ...] = ()
 
     def compose(self) -> ComposeResult:
-        yield DataTable(id="alerts-table", cursor_type="row", zebra_stripes=True)
+        yield FocusCachedTable(id="alerts-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         self.table.add_columns(*COLUMNS)

@@ -12,6 +12,7 @@ from nemwatch.core.query import Movement
 from nemwatch.core.store import TransferStatus
 from nemwatch.tui import format as fmt
 from nemwatch.tui.widgets.pane import Pane
+from nemwatch.tui.widgets.table import FocusCachedTable
 
 COLUMNS = ("Time", "Amount XEM", "From", "To", "Message")
 
@@ -34,7 +35,7 @@ class MovementsPane(Pane):
     _shown: tuple[object, ...] = ()
 
     def compose(self) -> ComposeResult:
-        yield DataTable(id="moves-table", cursor_type="row", zebra_stripes=True)
+        yield FocusCachedTable(id="moves-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         self.table.add_columns(*COLUMNS)

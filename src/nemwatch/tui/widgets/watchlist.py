@@ -19,6 +19,7 @@ from nemwatch.core.store.reads import LastMove
 from nemwatch.core.text import sanitize
 from nemwatch.tui import format as fmt
 from nemwatch.tui.widgets.pane import Pane
+from nemwatch.tui.widgets.table import FocusCachedTable
 
 COLUMNS = ("", "Address", "Label", "Balance XEM", "JPY", "Taint", "Last move", "Age")
 SORTS: tuple[tuple[str, Callable[[WatchedAccount], object]], ...] = (
@@ -46,7 +47,7 @@ class FilterChanged(Message):
     """The watchlist's filter changed: the screen redraws it."""
 
 
-class WindowTable(DataTable[Text]):
+class WindowTable(FocusCachedTable):
     """A DataTable that holds one window of a longer list; at its first or last row a cursor
     key asks the pane to slide the window instead of stopping. home and end go to the first and
     last account of the whole list, as in every list a user knows."""
