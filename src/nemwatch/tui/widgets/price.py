@@ -58,9 +58,12 @@ class PricePane(Pane):
         return RANGES[self.range_index][0]
 
     def window(self, now: datetime) -> tuple[datetime, datetime]:
+        # The window ends at the next whole minute, so within a minute the same range reads the
+        # same points and the chart redraws from its cache instead of running plotext again.
+        end = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
         span = self.span[1]
-        start = now - span if span is not None else datetime(2015, 3, 29, tzinfo=now.tzinfo)
-        return start, now + timedelta(seconds=1)
+        start = end - span if span is not None else datetime(2015, 3, 29, tzinfo=now.tzinfo)
+        return start, end
 
     def show(self, series: PriceSeries, tz: tzinfo, *, stale: bool) -> None:
         name = self.span[0]
