@@ -106,6 +106,7 @@ class NemwatchApp(App[None]):
         self.narrow = False
         self._dirty: set[str] = set()
         self._missed: set[str] = set()  # what changed while paused: redrawn on resume, only that
+        self._series: dict[tuple[object, ...], object] = {}  # price history per window, until new data
         self._toasts: list[Alert] = []
         self._flush_pending = False
         self._watched: list[object] = []
@@ -236,6 +237,7 @@ class NemwatchApp(App[None]):
                     self.show_movements()
                     self.show_taint()
                 if "price" in what or "chain" in what:
+                    self._series.clear()  # new prices or alerts: read the window again
                     self.show_price()
             self.update_status()
 
@@ -283,7 +285,12 @@ class NemwatchApp(App[None]):
     def show_price(self) -> None:
         pane = self.query_one(PricePane)
         start, end = pane.window(self.clock())
-        series = self.read.price_history(start, end, max_points=max(40, pane.size.width * 2))
+        key = (start, end, max(40, pane.size.width * 2))
+        series = self._series.get(key)
+        if series is None:  # [ and ] back to a range read since the last new data: no store read
+            if len(self._series) >= 16:
+                self._series.clear()
+            series = self._series[key] = self.read.price_history(start, end, max_points=key[2])
         tick = self.read.latest_price()
         stale = tick is None or self.clock() - tick.at > self.stale_after
         pane.show(series, self.tz, stale=stale)
