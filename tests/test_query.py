@@ -12,7 +12,7 @@ import pytest
 from nemwatch.core.alert import Alert, Severity, Stage, make_alert_id
 from nemwatch.core.models import Candle, PriceTick
 from nemwatch.core.price.store import PriceStore
-from nemwatch.core.query import AlertFilter, PricePoint, ReadModel, downsample, message_flags
+from nemwatch.core.query import AlertFilter, PricePoint, PriceSeries, ReadModel, downsample, message_flags
 from nemwatch.core.rules import WatchRule
 from nemwatch.core.store import Store, TransferRow, TransferStatus
 from nemwatch.core.watchset import WatchSet
@@ -197,6 +197,9 @@ def test_price_history_joins_candles_and_ticks_with_vwap_and_alert_marks(tmp_pat
     assert series.source == "zaif" and series.vwap is not None and Decimal(99) < series.vwap < Decimal(104)
     assert series.alert_times == (T0 + timedelta(minutes=30),)
     assert series.change_pct == Decimal("-10.0")
+    assert series.thresholds == ()
+    read.price_thresholds = (Decimal(80), Decimal(120))
+    assert read.price_history(T0, T0 + timedelta(hours=3)).thresholds == (Decimal(80), Decimal(120))
     empty = ReadModel(store).price_history(T0, T0 + timedelta(hours=1))
     assert empty.points == () and empty.vwap is None
     prices.close()
@@ -217,3 +220,21 @@ def test_taint_flow_lists_the_sources_as_roots(store: Store) -> None:
     (root,) = read.taint_flow()
     assert (root.address, root.label, root.hop, root.children) == (THIEF, "thief", 0, ())
     assert ReadModel(store).taint_flow() == ()
+
+
+def test_the_chart_draws_the_price_alert_levels_of_the_config(tmp_path: Path) -> None:
+    from nemwatch.config.loader import load_config
+    from nemwatch.tui.sources import price_levels
+    from nemwatch.tui.widgets.price_chart import plot_data
+
+    cfg_file = tmp_path / "c.toml"
+    cfg_file.write_text(
+        '[[price.alert]]\nkind = "below"\nvalue = 80\n\n[[price.alert]]\nkind = "above"\nvalue = 150\n\n'
+        '[[price.alert]]\nkind = "move_pct"\nvalue = 10\nwindow_minutes = 60\n',
+        encoding="utf-8",
+    )
+    levels = price_levels(load_config(cfg_file))
+    assert levels == (Decimal(80), Decimal(150))  # the move rule has no level
+    points = tuple(PricePoint(T0 + timedelta(minutes=i), Decimal(100 + i)) for i in range(3))
+    series = PriceSeries(T0, T0 + timedelta(hours=1), points, None, "zaif", (), levels)
+    assert plot_data(series, UTC)[-1] == (80.0, 150.0)

@@ -130,6 +130,7 @@ class PriceSeries:
     vwap: Decimal | None
     source: str | None
     alert_times: tuple[datetime, ...] = ()
+    thresholds: tuple[Decimal, ...] = ()  # the price alert levels (above/below), JPY per XEM
 
     @property
     def last(self) -> PricePoint | None:
@@ -191,6 +192,7 @@ class ReadModel:
         self._local_acks: set[str] = set()
         self.read_only = False
         self.taint_model = "fifo"  # the model whose amounts the watchlist shows
+        self.price_thresholds: tuple[Decimal, ...] = ()  # drawn as lines on the price chart
 
     # -- labels ---------------------------------------------------------------------------
 
@@ -433,7 +435,7 @@ class ReadModel:
         """Prices in [start, end): stored candles' closes before the first tick, then ticks;
         the VWAP of the range from the best stored basis; the times of alerts in it."""
         if self.prices is None:
-            return PriceSeries(start, end, (), None, None)
+            return PriceSeries(start, end, (), None, None, thresholds=self.price_thresholds)
         ticks = self.prices.ticks(self.pair, start, end)
         latest = self.prices.latest_tick(self.pair)
         source = latest.source if latest else (ticks[-1].source if ticks else None)
@@ -461,7 +463,9 @@ class ReadModel:
                 if r.alert.stage is not Stage.SETTLED
             )
         )
-        return PriceSeries(start, end, downsample(points, max_points), vwap, source, alert_times)
+        return PriceSeries(
+            start, end, downsample(points, max_points), vwap, source, alert_times, self.price_thresholds
+        )
 
 
 __all__ = [

@@ -14,6 +14,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -161,6 +162,11 @@ class EngineSource:
         return f"{address} labelled (kept across restarts)"
 
 
+def price_levels(config: Any) -> tuple[Decimal, ...]:
+    """The JPY levels of the config's ``above``/``below`` price alerts: lines on the chart."""
+    return tuple(a.value for a in config.price.alerts if a.kind in ("above", "below") and a.value is not None)
+
+
 class LiveSource(EngineSource):
     """The same engine and price feed as ``nemwatch watch``, built by the shared wiring."""
 
@@ -174,6 +180,7 @@ class LiveSource(EngineSource):
             taint_sources=[(s.address, s.label or None) for s in config.taint.sources],
         )
         read.taint_model = config.taint.model
+        read.price_thresholds = price_levels(config)
         super().__init__(service.engine, read, clock, config.network.name)
 
     async def _sleep(self, seconds: float) -> None:
@@ -209,6 +216,7 @@ class DemoSource(EngineSource):
     mode = "demo"
 
     def __init__(self, session: Any, speed: float) -> None:
+        from nemwatch.demo import PRICE_RULES
         from nemwatch.demo_session import SYNTHETIC_NOTE
 
         self.session = session
@@ -217,6 +225,7 @@ class DemoSource(EngineSource):
             session.store, session.price_store, watch=session.watch, clock=session.clock.now,
             taint_sources=[(session.thief, "thief (NC4)")],
         )
+        read.price_thresholds = tuple(r.value for r in PRICE_RULES if r.kind in ("above", "below") and r.value is not None)
         super().__init__(session.engine, read, session.clock.now, "mainnet")
         self.banner = SYNTHETIC_NOTE
         self.finished = False
@@ -294,6 +303,7 @@ class AttachSource:
         )
         self.read.read_only = True
         self.read.taint_model = config.taint.model
+        self.read.price_thresholds = price_levels(config)
         self.banner = f"ATTACHED read-only to {path.name} of a running `nemwatch watch`"
         self._wake = asyncio.Event()
         self._last: tuple[object, ...] | None = None

@@ -26,7 +26,7 @@ FRAMES_KEPT = 8
 
 def plot_data(series: PriceSeries, tz: tzinfo) -> tuple[Any, ...]:
     """What the chart draws for ``series``, in plotext's terms (floats only here, to draw):
-    points, VWAP line, alert marks. Equal data, equal chart."""
+    points, VWAP line, alert marks, price alert levels. Equal data, equal chart."""
     if not series.points:
         return ()
     xs = tuple(p.at.astimezone(tz).strftime(_FORM) for p in series.points)
@@ -40,7 +40,8 @@ def plot_data(series: PriceSeries, tz: tzinfo) -> tuple[Any, ...]:
             i = min(bisect.bisect_left(times, at), len(times) - 1)
             marks_x.append(at.astimezone(tz).strftime(_FORM))
             marks_y.append(ys[i])
-    return xs, ys, vwap, tuple(marks_x), tuple(marks_y)
+    levels = tuple(float(t) for t in series.thresholds)
+    return xs, ys, vwap, tuple(marks_x), tuple(marks_y), levels
 
 
 @cache
@@ -70,10 +71,15 @@ def chart_class() -> type[Any]:
             if not data:
                 plt.title("no price data yet")
             else:
-                xs, ys, vwap, marks_x, marks_y = data
+                xs, ys, vwap, marks_x, marks_y, levels = data
                 plt.plot(list(xs), list(ys), marker="braille", color="cyan", label="XEM/JPY")
                 if vwap is not None:
                     plt.hline(vwap, "orange")
+                low, high = min(ys), max(ys)
+                span = max(high - low, 1.0)
+                for level in levels:  # an alert level far off the visible range would flatten the line
+                    if low - span <= level <= high + span:
+                        plt.hline(level, "red")
                 if marks_x:
                     plt.scatter(list(marks_x), list(marks_y), marker="x", color="red", label="alert")
                 plt.ylabel("JPY")
