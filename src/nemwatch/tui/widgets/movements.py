@@ -5,14 +5,11 @@ from __future__ import annotations
 from datetime import tzinfo
 
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.widgets import DataTable
 
 from nemwatch.core.query import Movement
 from nemwatch.core.store import TransferStatus
 from nemwatch.tui import format as fmt
-from nemwatch.tui.widgets.pane import Pane
-from nemwatch.tui.widgets.table import FocusCachedTable
+from nemwatch.tui.widgets.table_pane import TablePane
 
 COLUMNS = ("Time", "Amount XEM", "From", "To", "Message")
 
@@ -29,49 +26,28 @@ def message_cell(move: Movement) -> Text:
     return text
 
 
-class MovementsPane(Pane):
+class MovementsPane(TablePane):
     TITLE = "Movements"
-
-    _shown: tuple[object, ...] = ()
-
-    def compose(self) -> ComposeResult:
-        yield FocusCachedTable(id="moves-table", cursor_type="row", zebra_stripes=True)
-
-    def on_mount(self) -> None:
-        self.table.add_columns(*COLUMNS)
-
-    @property
-    def table(self) -> DataTable[Text]:
-        return self.query_one("#moves-table", DataTable)
+    TABLE_ID = "moves-table"
+    COLUMNS = COLUMNS
 
     def show(self, moves: tuple[Movement, ...], watched: set[str], tz: tzinfo, total: int) -> None:
-        table = self.table
-        keep = table.cursor_row
         self.set_title(f"latest {len(moves)} of {total}", key=3)
-        if moves == self._shown and table.row_count == len(moves):  # nothing new: no rebuild, no repaint
+        if self.unchanged(moves):
             return
-        self._shown = moves
-        table.clear()
-        for move in moves:
-            t = move.transfer
-            outgoing = t.sender in watched
-            when = Text(fmt.when(t.tx_time, tz))
-            if t.status is TransferStatus.UNCONFIRMED:
-                when = Text("unconf.", style="italic yellow")
-            table.add_row(
-                when,
-                fmt.direction(outgoing, t.xem),
-                party(t.sender, move.sender_label),
-                party(t.recipient, move.recipient_label),
-                message_cell(move),
-                key=t.identity,
-            )
-        if moves:
-            table.move_cursor(row=min(keep, len(moves) - 1), animate=False)
+        self.replace_rows(moves, [movement_row(move, watched, tz) for move in moves])
 
-    def selected(self) -> str | None:
-        table = self.table
-        if not table.row_count:
-            return None
-        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
-        return str(row_key.value)
+
+def movement_row(move: Movement, watched: set[str], tz: tzinfo) -> tuple[str, tuple[Text, ...]]:
+    t = move.transfer
+    outgoing = t.sender in watched
+    when = Text(fmt.when(t.tx_time, tz))
+    if t.status is TransferStatus.UNCONFIRMED:
+        when = Text("unconf.", style="italic yellow")
+    return t.identity, (
+        when,
+        fmt.direction(outgoing, t.xem),
+        party(t.sender, move.sender_label),
+        party(t.recipient, move.recipient_label),
+        message_cell(move),
+    )
