@@ -7,6 +7,7 @@ finds fixtures imported into a test module. Everything serves on 127.0.0.1 only,
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -97,3 +98,19 @@ def page_all(client: httpx.Client, url: str, direction: str, address: str, page_
         if len(page) < page_size:
             return items
         cursor = min(item["meta"]["id"] for item in page)
+
+
+class VirtualTime:
+    """A client's clock: simulated time plus whatever the client itself slept, so its rate
+    limits and breakers follow the chain's clock without waiting in real time."""
+
+    def __init__(self, sim: SimCluster) -> None:
+        self.sim = sim
+        self.slept = 0.0
+
+    def __call__(self) -> float:
+        return self.sim.clock.now().timestamp() + self.slept
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept += max(0.0, seconds)
+        await asyncio.sleep(0)

@@ -3,7 +3,6 @@ against the simulator through the real client."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,6 +19,8 @@ from nemwatch.sim.cluster import SimCluster
 from nemwatch.sim.forge import Invented
 from nemwatch.sim.scenario import ScenarioBuilder
 
+from simfixtures import VirtualTime
+
 START = datetime(2018, 1, 25, 15, 0, tzinfo=UTC)
 OUT_AT = (300, 600, 900)  # seconds after the start: three outflows of the hot wallet
 
@@ -31,19 +32,6 @@ def scenario():  # type: ignore[no-untyped-def]
     for i, at in enumerate(OUT_AT):
         b.transfer(at, "hot", "thief", xem=1000 + i)
     return b.build()
-
-
-class VirtualTime:
-    def __init__(self, sim: SimCluster) -> None:
-        self.sim = sim
-        self.slept = 0.0
-
-    def __call__(self) -> float:
-        return self.sim.clock.now().timestamp() + self.slept
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept += max(0.0, seconds)
-        await asyncio.sleep(0)
 
 
 def engine_for(sim: SimCluster, tmp_path: Path) -> tuple[Engine, list[Alert]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,6 +19,8 @@ from nemwatch.core.watchset import WatchSet
 from nemwatch.sim.clock import ManualClock
 from nemwatch.sim.cluster import SimCluster
 from nemwatch.sim.scenario import ScenarioBuilder
+
+from simfixtures import VirtualTime
 
 START = datetime(2018, 1, 25, 15, 0, tzinfo=UTC)
 
@@ -41,22 +42,6 @@ def scenario(outflows: int = 5, every: int = 120):  # type: ignore[no-untyped-de
 def sim() -> Iterator[SimCluster]:
     with SimCluster.start(scenario(), nodes=3, clock=ManualClock(START)) as cluster:
         yield cluster
-
-
-class VirtualTime:
-    """The client's clock: simulated time plus whatever the client itself slept, so its rate
-    limits and breakers follow the chain's clock without waiting in real time."""
-
-    def __init__(self, sim: SimCluster) -> None:
-        self.sim = sim
-        self.slept = 0.0
-
-    def __call__(self) -> float:
-        return self.sim.clock.now().timestamp() + self.slept
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept += max(0.0, seconds)
-        await asyncio.sleep(0)
 
 
 def engine_for(sim: SimCluster, tmp_path: Path, watch: dict[str, WatchRule], nodes: int = 3, attempts: int = 4) -> Engine:

@@ -4,7 +4,6 @@ receiver sees end on the chain's verdict once deduplicated by ``alert_id``."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 from dataclasses import dataclass
@@ -26,6 +25,8 @@ from nemwatch.sim.clock import ManualClock
 from nemwatch.sim.cluster import SimCluster
 from nemwatch.sim.scenario import ScenarioBuilder
 
+from simfixtures import VirtualTime
+
 START = datetime(2018, 1, 25, 15, 0, tzinfo=UTC)
 DAY = 24 * 3600  # NIS deadlines reach 24 h: a transaction rewritten hours back can still return
 
@@ -34,21 +35,6 @@ def tip_for(depth: int) -> int:
     """The chain's height when the fork comes: just deep enough (block h is mined at START +
     (h - 1) minutes), so the deep cases stay fast."""
     return depth + 12
-
-
-class VirtualTime:
-    """The client's clock follows the simulator's, plus what the client itself slept."""
-
-    def __init__(self, sim: SimCluster) -> None:
-        self.sim = sim
-        self.slept = 0.0
-
-    def __call__(self) -> float:
-        return self.sim.clock.now().timestamp() + self.slept
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept += max(0.0, seconds)
-        await asyncio.sleep(0)
 
 
 @dataclass
