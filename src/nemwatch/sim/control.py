@@ -5,6 +5,7 @@
 - ``POST /_sim/fault`` ``{"kind": ..., ...}`` (see ``apply_fault``); ``DELETE /_sim/fault``
   clears them all;
 - ``GET /_sim/requests[?since=N]`` the request log (``DELETE`` empties it);
+- ``GET /_sim/push``: the websocket push's counters (connections, messages, ...) and faults;
 - ``GET /_sim/accounts``: label, role, address and note of every scenario account;
 - ``POST /_sim/transfer`` ``{"from": label, "to": label|address, "xem": "1.5", "message": ...,
   "at": ISO (default now), "via": cosigner}``: sign and queue one more transfer.
@@ -43,7 +44,12 @@ FAULT_KINDS: dict[str, str] = {
     "lie": "offset=1000",
     "rollback": "depth=3, mode=reinclude, hashes, reinclude_delay=1, replace_to",
     "fork": "",
-    "clear": "what (default: every fault)",
+    # the websocket push (sim.push): upgrades refused; pushes not sent (heartbeats go on); every
+    # open push socket cut now. for_seconds is simulated time, default until cleared
+    "push_refuse": "status=503, for_seconds=forever",
+    "push_drop": "for_seconds=forever",
+    "push_disconnect": "",
+    "clear": "what (default: every fault; push: the push faults)",
 }
 
 
@@ -119,11 +125,26 @@ def apply_fault(node: SimNode, spec: dict[str, Any]) -> dict[str, Any]:
         return {"rollback": report.__dict__}
     elif kind == "fork":
         node.fork()
+    elif kind == "push_refuse":
+        node.push.refuse(int(spec.get("status", 503)), _seconds(spec))
+    elif kind == "push_drop":
+        node.push.drop(_seconds(spec))
+    elif kind == "push_disconnect":
+        return {"disconnected": node.push.disconnect(), "push": node.push.describe()}
     elif kind == "clear":
-        faults.clear(spec.get("what"))
+        what = spec.get("what")
+        if what in (None, "push"):
+            node.push.clear()
+        if what != "push":
+            faults.clear(what)
     else:
         raise ValueError(f"unknown fault kind {kind!r}; valid kinds: {', '.join(FAULT_KINDS)}")
-    return {"faults": faults.describe()}
+    return {"faults": faults.describe(), "push": node.push.describe()}
+
+
+def _seconds(spec: dict[str, Any]) -> float | None:
+    value = spec.get("for_seconds")
+    return None if value is None else float(value)
 
 
 def _transfer(node: SimNode, spec: dict[str, Any]) -> dict[str, Any]:
@@ -165,7 +186,10 @@ def handle_control(node: SimNode, method: str, path: str, query: str, body: byte
             return 200, apply_fault(node, request)
         if path == "/_sim/fault" and method == "DELETE":
             node.faults.clear()
+            node.push.clear()
             return 200, state(node)
+        if path == "/_sim/push" and method == "GET":
+            return 200, node.push.describe()
         if path == "/_sim/requests" and method == "GET":
             since = int(parse_qs(query).get("since", ["0"])[0])
             records = node.requests

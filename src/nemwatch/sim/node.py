@@ -6,6 +6,9 @@ when the client accepts it (as NIS's Jetty does), and a ``Date`` header from the
 clock (the same clock a ``Retry-After`` HTTP date is computed from). Every request outside
 ``/_sim/`` is logged (method, path, simulated and real time, status) before any fault acts,
 so a test can check that nothing was asked before a ``Retry-After`` ran out.
+
+A websocket upgrade on ``/w/messages/.../websocket`` is NIS's push channel (``sim.push``); its
+connections and messages are counted apart (``node.push.stats``), not in the request log.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from nemwatch.sim.chain import Chain
 from nemwatch.sim.faults import Faults, HttpFault
 from nemwatch.sim.keys import sim_key
 from nemwatch.sim.nisapi import NIS_VERSION, NisApi, error_body
+from nemwatch.sim.push import SESSION_PATH, PushServer, upgrade
 
 if TYPE_CHECKING:
     from nemwatch.sim.cluster import SimCluster
@@ -79,6 +83,7 @@ class SimNode:
         self.hash_retention_hours = hash_retention_hours
         self.faults = Faults(lambda: self.chain.clock.now())
         self.api = NisApi(self)
+        self.push = PushServer(self)  # NIS's websocket push, on this same port
         self.identity = sim_key(chain.compiled.scenario.seed, f"node-{index}", chain.network)
         self.name = f"sim-node-{index}"
         self.start_nem_time = chain.now_ts()
@@ -228,6 +233,9 @@ class _Handler(BaseHTTPRequestHandler):
 
             status, payload = handle_control(node, method, parts.path, parts.query, body)
             self._send(status, json.dumps(payload).encode())
+            return
+        if method == "GET" and SESSION_PATH.match(parts.path):
+            upgrade(self, node)  # counted in node.push.stats, not in the request log
             return
         record = node.log_request(method, self.path)
         self._record = record
