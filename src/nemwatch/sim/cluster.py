@@ -39,7 +39,10 @@ class SimCluster:
         sealer: BlockSealer = seal_block,
         market: bool = False,
         market_port: int = 0,
+        public: bool | Sequence[int] = False,
     ) -> None:
+        """``public``: nodes configured as public nodes (True for every node, or their indexes):
+        their trusted API (``/local/*``, e.g. ``blocks-after``) answers 401."""
         if nodes < 1:
             raise ValueError("at least one node")
         if host not in ("127.0.0.1", "localhost", "::1"):
@@ -61,6 +64,9 @@ class SimCluster:
                     SimNode(self, i, self.chain, host=host, port=ports[i], id_offset=offsets[i],
                             hash_retention_hours=hash_retention_hours)
                 )
+            public_nodes = set(range(nodes)) if public is True else set(public or ())
+            for i in public_nodes:
+                self.nodes[i].api.public = True
             if market and self.scenario.price_path and self.scenario.price_trades_per_minute > 0:
                 from nemwatch.sim.market import Market, MarketServer
 

@@ -42,6 +42,7 @@ FAULT_KINDS: dict[str, str] = {
     "lag": "blocks=10",
     "freeze": "height=now",
     "lie": "offset=1000",
+    "public": "on=true (the trusted API /local/* answers 401)",
     "rollback": "depth=3, mode=reinclude, hashes, reinclude_delay=1, replace_to",
     "fork": "",
     # the websocket push (sim.push): upgrades refused; pushes not sent (heartbeats go on); every
@@ -114,6 +115,8 @@ def apply_fault(node: SimNode, spec: dict[str, Any]) -> dict[str, Any]:
         faults.freeze(None if height is None else int(height))
     elif kind == "lie":
         faults.lie(int(spec.get("offset", 1000)))
+    elif kind == "public":
+        faults.public(bool(spec.get("on", True)))
     elif kind == "rollback":
         report = node.chain.rollback(
             int(spec.get("depth", 3)),

@@ -3,7 +3,8 @@
 HTTP-level faults (``latency``, ``error``, ``rate_limit``, ``body``) each have a scope: the
 next ``count`` requests, until a simulated time (``for_seconds``), or until cleared; and an
 optional list of path prefixes they apply to. View faults (``wrong_network``, ``lag``,
-``freeze``, ``lie``, ``forge``) change what the node reports until cleared. Control requests under
+``freeze``, ``lie``, ``forge``, ``public``) change what the node reports until cleared; ``public``
+makes the node refuse its trusted API (``/local/*``, 401) as a public node refuses strangers. Control requests under
 ``/_sim/`` are never faulted.
 
 Body faults:
@@ -71,6 +72,7 @@ class ViewFaults:
     frozen_at: int | None = None
     lie_offset: int = 0
     forged: dict[int, Forgery] = field(default_factory=dict)  # height -> the block it makes up
+    public: bool = False  # /local/* (trusted API) answers 401
 
 
 class Faults:
@@ -176,6 +178,11 @@ class Faults:
             self.view.forged[height] = Forgery(tuple(hide), tuple(invent))
         return self
 
+    def public(self, on: bool = True) -> Faults:
+        """Refuse the trusted API (``/local/*``) with 401, as a public node does (False to stop)."""
+        self.view.public = on
+        return self
+
     # --- reading and clearing -----------------------------------------------------------
 
     def take(self, path: str) -> list[HttpFault]:
@@ -193,7 +200,7 @@ class Faults:
 
     def clear(self, kind: str | None = None) -> Faults:
         """Clear every fault, or one kind: latency, error, rate_limit, body, wrong_network,
-        lag, freeze, lie, forge."""
+        lag, freeze, lie, forge, public."""
         with self._lock:
             if kind is None:
                 self._http = []
@@ -210,6 +217,8 @@ class Faults:
                 self.view.lie_offset = 0
             elif kind == "forge":
                 self.view.forged = {}
+            elif kind == "public":
+                self.view.public = False
             else:
                 raise ValueError(f"unknown fault kind {kind!r}")
         return self

@@ -7,6 +7,11 @@ newest-first paging with an exclusive ``id`` and ``pageSize`` clamped to 5..100 
 at most 25 unconfirmed transactions with ``meta = {"data": innerHash|null}``, ``nem:xem`` first
 in ``/account/mosaic/owned``, and NIS error bodies with the status codes NIS uses.
 
+``/local/chain/blocks-after`` is NIS's trusted API: a simulated node serves it (up to ten blocks
+with their hashes) unless it is configured as public (``NisApi.public``, the cluster's
+``public=`` option) or told to act so (the ``public`` fault): then it answers 401, as a public
+node answers a stranger.
+
 Simplified on purpose: ``importance`` is vested balance / total supply for accounts with at
 least 10,000 vested XEM (else 0); ``vestedBalance`` is the smaller of the balance now and a day
 (1,440 blocks) ago; account ``status`` is ``UNLOCKED`` for harvesters, else ``LOCKED``.
@@ -24,7 +29,7 @@ from urllib.parse import parse_qs
 
 from nemwatch.core.models import MICRO_XEM, Network
 from nemwatch.core.nem import address as nem_address
-from nemwatch.core.nem import nemtime
+from nemwatch.core.nem import nemtime, txhash
 from nemwatch.sim import poolsync
 from nemwatch.sim.chain import MAX_UNCONFIRMED
 from nemwatch.sim.forge import forge_block
@@ -39,6 +44,8 @@ PAGE_DEFAULT, PAGE_MIN, PAGE_MAX = 25, 5, 100
 NIS_VERSION = "0.6.102"
 TOTAL_SUPPLY_MICRO = 8_999_999_999 * MICRO_XEM
 VESTING_BLOCKS = 1440
+BLOCKS_AFTER_LIMIT = 10  # NIS's ChainController.localBlocksAfter answers at most this many
+SIM_DIFFICULTY = 100_000_000_000_000  # NIS's starting difficulty; the simulator keeps it flat
 
 
 class NisError(Exception):
@@ -73,6 +80,7 @@ class NisApi:
 
     def __init__(self, node: SimNode) -> None:
         self.node = node
+        self.public = False  # a public node: its trusted API (/local/*) answers 401
 
     # --- views --------------------------------------------------------------------------
 
@@ -180,24 +188,47 @@ class NisApi:
         return result
 
     def block_at(self, query: Any, body: bytes) -> Any:
-        try:
-            request = json.loads(body or b"null")
-        except (ValueError, UnicodeDecodeError):
-            raise NisError(400, "request body is not valid JSON") from None
-        if not isinstance(request, dict) or "height" not in request:
-            raise NisError(400, "height must be given")
-        height = request["height"]
-        if isinstance(height, bool) or not isinstance(height, int):
-            raise NisError(400, "height must be a number")
-        if height <= 0:
-            raise NisError(400, "height must be positive")
+        height = _height_body(body)
         block = self.chain.block(height) if height <= self.view_height() else None
         if block is None:
             raise NisError(404, f"block not found in the db '{height}' (org.nem.core.model.Block)")
+        return self._served_block(height)
+
+    def _served_block(self, height: int) -> dict[str, Any]:
+        """The block this node serves at ``height`` (a forgery when told to forge there)."""
+        block = self.chain.block(height)
         forgery = self.node.faults.view.forged.get(height)
         if forgery is not None:
             return forge_block(block.to_json(), forgery, self.node.identity, self.chain.network)
         return block.to_json()
+
+    def blocks_after(self, query: Any, body: bytes) -> Any:
+        """``/local/chain/blocks-after``: the blocks after a height, at most ten, as NIS's
+        ``ExplorerBlockViewModel`` (block, hash, difficulty, txes with hash and innerHash)."""
+        if self.public or self.node.faults.view.public:
+            raise NisError(401, "this api is only accessible to trusted clients")
+        after = _height_body(body)
+        top = min(self.view_height(), after + BLOCKS_AFTER_LIMIT)
+        network = self.chain.network
+        items = []
+        for height in range(after + 1, top + 1):
+            block = self._served_block(height)
+            if height in self.node.faults.view.forged:  # made up here: hashed here
+                hashes = [(txhash.transaction_hash(tx, network), txhash.inner_hash(tx, network))
+                          for tx in block["transactions"]]
+                block_hash = txhash.block_hash(block, network)
+            else:
+                real = self.chain.block(height)
+                hashes = [(e.tx.built.hash, e.tx.built.inner_hash) for e in real.txs]
+                block_hash = real.hash
+            txes = []
+            for tx, (tx_hash, inner) in zip(block["transactions"], hashes, strict=True):
+                entry: dict[str, Any] = {"tx": tx, "hash": tx_hash}
+                if inner is not None:
+                    entry["innerHash"] = inner
+                txes.append(entry)
+            items.append({"block": block, "hash": block_hash, "difficulty": SIM_DIFFICULTY, "txes": txes})
+        return {"data": items}
 
     # --- accounts -----------------------------------------------------------------------
 
@@ -356,6 +387,22 @@ class NisApi:
         return self._pair(entry)
 
 
+def _height_body(body: bytes) -> int:
+    """The ``{"height": h}`` body of a block request (NIS's 400s when it is not one)."""
+    try:
+        request = json.loads(body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        raise NisError(400, "request body is not valid JSON") from None
+    if not isinstance(request, dict) or "height" not in request:
+        raise NisError(400, "height must be given")
+    height = request["height"]
+    if isinstance(height, bool) or not isinstance(height, int):
+        raise NisError(400, "height must be a number")
+    if height <= 0:
+        raise NisError(400, "height must be positive")
+    return height
+
+
 _ROUTES: dict[str, tuple[str, str]] = {
     "/heartbeat": ("GET", "heartbeat"),
     "/status": ("GET", "status"),
@@ -370,6 +417,7 @@ _ROUTES: dict[str, tuple[str, str]] = {
     "/chain/score": ("GET", "chain_score"),
     "/chain/last-block": ("GET", "last_block"),
     "/block/at/public": ("POST", "block_at"),
+    "/local/chain/blocks-after": ("POST", "blocks_after"),
     "/account/get": ("GET", "account_get"),
     "/account/get/batch": ("POST", "account_get_batch"),
     "/account/get/from-public-key": ("GET", "account_from_key"),

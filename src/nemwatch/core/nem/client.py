@@ -32,8 +32,16 @@ import httpx
 from nemwatch.core.models import AccountInfo, Block, MosaicAmount, Network, NodeInfo, NodeStatus, Transaction
 from nemwatch.core.nem import address as nem_address
 from nemwatch.core.nem import codec, mosaicdefs, poolpages
+from nemwatch.core.nem.blocksafter import BLOCKS_AFTER_PATH, parse_blocks_after
 from nemwatch.core.nem import nisjson as j
-from nemwatch.core.nem.errors import InvalidAddress, NisClientError, NodeFailure, WrongNetworkError
+from nemwatch.core.nem.errors import (
+    InvalidAddress,
+    NisClientError,
+    NisRequestError,
+    NodeFailure,
+    Unsupported,
+    WrongNetworkError,
+)
 from nemwatch.core.nem.nodes import MAX_REQUESTS_PER_SECOND, Node, NodeHealth
 from nemwatch.core.nem.pool import NodePool, check_url, final
 from nemwatch.core.retry import RetryPolicy
@@ -47,6 +55,7 @@ Direction = Literal["all", "incoming", "outgoing"]
 DIRECTIONS = ("all", "incoming", "outgoing")
 PAGE_MIN, PAGE_MAX, PAGE_DEFAULT = 5, 100, 25  # NIS clamps pageSize to [5, 100], default 25
 MIB = 1024 * 1024
+BULK_REFUSAL_SECONDS = 3600.0  # a node that refused blocks-after is not asked again for this long
 
 
 class NisClient:
@@ -108,6 +117,7 @@ class NisClient:
             rng=rng or random.Random(),
         )
         self._call = self._pool.call
+        self._bulk_refused: dict[str, float] = {}  # node -> until when it is not asked blocks-after
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -263,6 +273,41 @@ class NisClient:
                 attempts=attempts,
             )
         )[0]
+
+    async def blocks_after(self, height: int, *, node: str, attempts: int | None = None) -> tuple[Block, ...]:
+        """``POST /local/chain/blocks-after {"height": h}`` on ONE node: the (up to ten) blocks
+        after ``height`` it has, each parsed and hashed here (``blocksafter``).
+
+        NIS serves it only to trusted callers: a node that answers 401 (or has no such route:
+        404 without naming a block) raises ``Unsupported`` and is not asked again for an hour
+        (``serves_blocks_after`` then says False), so a public node costs one probe."""
+        if type(height) is not int or height < 0:
+            raise ValueError("height must be a non-negative integer")
+        target = self._pool.resolve(node)
+        now = self._pool.clock()
+        until = self._bulk_refused.get(target.name)
+        if until is not None and now < until:
+            raise Unsupported(401, "blocks-after refused earlier by this node", node=target.name)
+        parse = lambda o: parse_blocks_after(o, height, self.network)  # noqa: E731
+        try:
+            blocks, _ = await self._call(
+                "POST", BLOCKS_AFTER_PATH, parse, body={"height": height}, node=target, attempts=attempts
+            )
+        except NisRequestError as err:
+            refused = err.status in (401, 403) or (err.status == 404 and "block" not in err.message.lower())
+            if not refused:
+                raise
+            self._bulk_refused[target.name] = now + BULK_REFUSAL_SECONDS
+            log.info("%s does not serve %s to us (HTTP %d): blocks are read one by one", target.name,
+                     BLOCKS_AFTER_PATH, err.status)
+            raise Unsupported(err.status, err.message, node=target.name) from None
+        self._bulk_refused.pop(target.name, None)
+        return blocks
+
+    def serves_blocks_after(self, node: str) -> bool | None:
+        """False while ``node`` is remembered as refusing blocks-after; None when not known."""
+        until = self._bulk_refused.get(self._pool.resolve(node).name)
+        return False if until is not None and self._pool.clock() < until else None
 
     async def account(self, address: str, *, node: str | None = None, attempts: int | None = None) -> AccountInfo:
         params = {"address": self._address(address)}

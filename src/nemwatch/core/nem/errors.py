@@ -96,6 +96,12 @@ class NotFound(NisRequestError):
     """404: the resource does not exist on the node (e.g. ``block not found in the db``)."""
 
 
+class Unsupported(NisRequestError):
+    """The node does not serve this endpoint to us: 401 from a trusted-only API (NIS serves
+    ``/local/*`` only to its own host and listed IPs), or a 404 for a route it does not have.
+    The client remembers it per node instead of asking again for every block."""
+
+
 class WrongNetworkError(NisClientError):
     """``/node/info`` reports a network id other than the expected one."""
 
