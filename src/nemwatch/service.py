@@ -18,11 +18,13 @@ from nemwatch.config import Config, ConfigError, load_config
 from nemwatch.core.engine import Engine, EngineSettings
 from nemwatch.core.eventbus import EventBus
 from nemwatch.core.nem.client import NisClient
+from nemwatch.core.nem.push import PushHub, push_url
 from nemwatch.core.price.monitor import PriceMonitor
 from nemwatch.core.price.store import PriceStore
 from nemwatch.core.store import Store
 from nemwatch.core.store.retention import Pruner
 from nemwatch.core.taintwatch import TaintSettings, TaintWatch
+from nemwatch.core.tasks.pushwake import PushWake
 from nemwatch.headless.delivery import Dispatcher
 from nemwatch.headless.logscrub import protect
 from nemwatch.headless.reload import REMOVED_SINK_NOTE, merge_watches, needs_restart
@@ -71,6 +73,18 @@ def engine_settings(config: Config, **overrides: object) -> EngineSettings:
     return replace(settings, **overrides)  # type: ignore[arg-type]
 
 
+def build_push(config: Config, engine: Engine) -> PushWake | None:
+    """The websocket push of every node (``[network] push``), or None when it is off."""
+    net = config.network
+    names = engine.source.nodes if hasattr(engine.source, "nodes") else ()
+    if not net.push or len(names) != len(net.nodes):
+        return None
+    overrides = net.push_urls or (None,) * len(net.nodes)
+    nodes = [(name, push_url(url, override)) for name, url, override in zip(names, net.nodes, overrides, strict=True)]
+    hub = PushHub(nodes, net.name, addresses=PushWake.addresses(engine))
+    return PushWake(engine, hub, safety_seconds=net.push_safety_seconds)
+
+
 def build_sink_names(config: Config) -> list[str]:
     from nemwatch.headless.sinks import sink_names
 
@@ -100,6 +114,7 @@ class Service:
     price_store: PriceStore | None = None
     undelivered: int = 0  # outbox rows still pending when the service closed
     pruner: Pruner | None = None  # [retention]: run beside the engine by the runner
+    push: PushWake | None = None  # [network] push: the websocket wake-up, run beside the engine
 
     @classmethod
     def build(
@@ -132,6 +147,7 @@ class Service:
             taint=TaintWatch(taint_settings(config, store)),
         )
         service = cls(config, store, client, dispatcher, engine)
+        service.push = build_push(config, engine)
         service.pruner = Pruner(store, config.retention.policy(), clock)
         if price and config.price.sources:
             service.price_store = PriceStore(config.db_path())
@@ -204,7 +220,10 @@ class Service:
                 on_event=self.engine.bus.publish,
             )
             self.engine.delivery = self.dispatcher
+        urgent_before = frozenset(self.engine.watch.urgent)
         self.engine.watch_changed()
+        if self.push is not None and frozenset(self.engine.watch.urgent) != urgent_before:
+            self.push.hub.resubscribe()  # the channels subscribe the new urgent list
         if self.pruner is not None:
             self.pruner.policy = fresh.retention.policy()
         self.config = fresh

@@ -3,7 +3,8 @@
 The block follower (engine cycles with ``tasks_apart``: head poll, blocks, settling) every
 ``poll_seconds``; beside it, each an asyncio task of its own: the unconfirmed-pool watcher,
 the backfill, the balance reconciler (``core.tasks.runner``), delivery (one loop per sink,
-told after each commit), the price feed (its own ``poll_seconds``) and the retention pruner.
+told after each commit), the price feed (its own ``poll_seconds``), the retention pruner and
+the websocket push (``core.tasks.pushwake``), whose pushes end the pause at once.
 Nothing slow in one of them delays the next block. A face passes a ``stop`` event, optionally a
 ``reload`` event (SIGHUP for the headless face) with the config path to re-read, and optionally
 ``on_price`` to hear of each price poll. Setting ``reload`` or ``stop`` ends the pause between
@@ -46,17 +47,24 @@ async def run_service(
         side.append(asyncio.create_task(price_loop(service, stop, on_price)))
     if service.pruner is not None:  # [retention], hourly by default
         side.append(asyncio.create_task(service.pruner.run(stop)))
+    push = service.push
+    if push is not None:  # [network] push: a pushed block or pool transaction wakes the follower
+        side.append(asyncio.create_task(push.run(stop)))
     last: CycleStats | None = None
     try:
         while not stop.is_set():
             if reload is not None and reload.is_set():
                 reload.clear()
                 await service.reload(config_path)
+            if push is not None:
+                push.wake.clear()  # a push during the cycle wakes the next one at once
             stats = await service.engine.cycle_or_report()
             last = stats if stats is not None else last
             if stop.is_set():
                 break
             wake = [stop] if reload is None else [stop, reload]
+            if push is not None:
+                wake.append(push.wake)
             await pause(service.engine.sleep(service.engine.settings.poll_seconds), wake)
     finally:
         stop.set()

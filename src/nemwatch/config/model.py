@@ -139,7 +139,7 @@ class Config(BaseModel):
     def secrets(self) -> list[str]:
         """Every secret string in the config, to ``redact.scrub`` from error text before showing it."""
         found = [s for sink in self.alerts.sinks for s in sink_secrets(sink)]
-        found += url_secrets([*self.network.nodes, *self.price.urls.model_dump().values()])
+        found += url_secrets([*self.network.nodes, *self.network.push_urls, *self.price.urls.model_dump().values()])
         if self.price.coingecko_demo_key is not None:
             found.append(self.price.coingecko_demo_key.get_secret_value())
         return found

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StrictInt, field_validator, model_validator
 
-from nemwatch.config.fields import MODEL_CONFIG, Count, NodeUrl, Seconds, reject_repeats
+from nemwatch.config.fields import MODEL_CONFIG, Count, Flag, NodeUrl, Seconds, reject_repeats
 from nemwatch.core.models import Network
 
 # The public node named by the NIS API docs (2026) and two of the trusted peers NIS ships with.
@@ -48,6 +48,10 @@ class NetworkConfig(BaseModel):
     unconfirmed_poll_seconds: Seconds = 5.0
     backfill_pages: Count = 20
     balance_check_seconds: Count = 600
+    # NIS1's websocket push as a wake-up hint (core.nem.push); REST stays the source of truth
+    push: Flag = True
+    push_safety_seconds: Seconds = 60.0
+    push_urls: tuple[str, ...] = ()
 
     @model_validator(mode="before")
     @classmethod
@@ -72,6 +76,20 @@ class NetworkConfig(BaseModel):
                 "(public nodes reject clients above 50 per second)"
             )
         return rate
+
+    @field_validator("push_urls")
+    @classmethod
+    def _push_urls(cls, urls: tuple[str, ...]) -> tuple[str, ...]:
+        for url in urls:
+            if not isinstance(url, str) or not url.startswith(("ws://", "wss://")) or len(url) < 8:
+                raise ValueError("a push URL is ws://host:port or wss://host:port")
+        return urls
+
+    @model_validator(mode="after")
+    def _one_push_url_per_node(self) -> NetworkConfig:
+        if self.push_urls and len(self.push_urls) != len(self.nodes):
+            raise ValueError(f"push_urls: give one per node ({len(self.nodes)}), in the order of nodes, or none")
+        return self
 
     @field_validator("nodes")
     @classmethod

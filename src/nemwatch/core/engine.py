@@ -11,7 +11,9 @@ Each cycle:
    rewinds when it was rewritten, retracting alerted transfers that vanished; a transaction
    included again later is a new inclusion with its own alert ids (``core.reorg``);
 3. fetches each new block from two healthy nodes, which must serve the same block
-   (``core.agreement``: dissenters are named, a split commits nothing), and matches its
+   (``core.agreement``: dissenters are named, a split commits nothing); far behind the head,
+   each block once, bound by the hash chain and vouched for by a second node above it
+   (``core.catchup``, which drops back to two copies wherever that fails); and matches its
    transactions (multisig inner ones included) against the whole watch set in memory, checking
    the matched ones' own signatures (``core.nem.verify``); the block header, the matched
    transfers, the alerts they cause and the cursor are committed in ONE transaction;
@@ -42,6 +44,7 @@ from typing import Any, Protocol
 
 from nemwatch.core import agreement, reorg, rules, stall
 from nemwatch.core.agreement import BlockUnavailable
+from nemwatch.core.catchup import CatchUp
 from nemwatch.core.alert import Alert, Severity, Stage
 from nemwatch.core.eventbus import EventBus
 from nemwatch.core.events import (
@@ -68,6 +71,7 @@ from nemwatch.core.tasks import settle
 from nemwatch.core.tasks.backfill import Backfill
 from nemwatch.core.tasks.heightpoll import HeightPoll
 from nemwatch.core.tasks.pool import PoolWatch
+from nemwatch.core.tasks.pushwake import check_pushed_rollback
 from nemwatch.core.tasks.reconcile import Reconciler
 from nemwatch.core.watchset import WatchSet
 from nemwatch.redact import redact_url, scrub, secret_parts
@@ -130,6 +134,10 @@ class EngineSettings:
     # every node is asked for its height at least this often; in between one node is asked and
     # the others only when its answer changes (core.tasks.heightpoll); 0: every node every poll
     full_height_poll_seconds: float = 60.0
+    # more than this many blocks behind the head, each block is read once, bound by the hash
+    # chain (core.catchup); 0: always two copies a block
+    catchup_after_blocks: int = 8
+    catchup_blocks_per_cycle: int = 3_000  # a cycle that far behind commits at most this many
 
 
 @dataclass
@@ -178,6 +186,8 @@ class Engine:
         self._pending: list[Event] = []
         self._depth = 0
         self.pool = PoolWatch()  # the unconfirmed pool of urgent addresses
+        self.catchup = CatchUp()  # far behind the head: one read per block (core.catchup)
+        self.push: Any = None  # the websocket push's wake-up (core.tasks.pushwake), when it runs
         # True while the service runs the pool, backfill and balance passes and delivery as
         # tasks of their own (core.tasks.runner): a cycle then only follows the chain, and
         # delivery is told after each commit instead of being awaited
@@ -343,6 +353,7 @@ class Engine:
         decision = await self._poll_head(stats)
         head = decision.head
         if head is not None:
+            await check_pushed_rollback(self, head, stats)  # a pushed height at or below the last
             await self._follow(head, stats)
             self._settle_pass(head, stats)
             self._expire_unconfirmed(stats)
@@ -452,8 +463,13 @@ class Engine:
         last = min(head, position + self.settings.max_blocks_per_cycle)
         height = position + 1
         while height <= last:
+            if self.catchup.wanted(self, height, head):  # far behind: one read per block
+                height = await self.catchup.run(self, height, head, stats)
+                if height > head or not self.catchup.slow(height):
+                    break  # committed as far as this cycle goes
+                last = max(last, height)  # what it could not commit: two copies each
             try:
-                block = await self.read_block(height, stats)
+                block = await self.read_block(height, stats, first=self.catchup.first_nodes(height))
             except BlockUnavailable as err:
                 log.info("%s: following stops below it this cycle", err)
                 break
@@ -477,18 +493,23 @@ class Engine:
             self.chain.add(anchor)
         return Cursor(CHAIN_CURSOR, start, anchor.hash if anchor is not None else None)
 
-    async def read_block(self, height: int, stats: CycleStats | None = None) -> Block:
+    async def read_block(
+        self, height: int, stats: CycleStats | None = None, *, first: Sequence[str] = ()
+    ) -> Block:
         """The block at ``height`` as the healthy nodes agree on it (``core.agreement``): with
         two or more healthy nodes a second node must serve the same block; dissenting nodes are
         named in ``node`` alerts and the verified transfers only they hold are alerted as
         ``unconfirmed``. Matched transactions come back with their own signatures checked.
+        ``first``: healthy nodes asked before the others (the catch-up's, on both sides of a
+        broken link, so that a node serving another chain is named).
 
         Raises ``BlockUnavailable`` when nothing can be committed at ``height`` this cycle (no
         agreement yet, or no node has the block: a node that claimed it is refused by the head
         tracker), ``ForgedBlockError`` when every block served is invalid."""
         match = self.watch.matching
         if self._healthy:
-            reading = await agreement.read_block(height, self._healthy, self._fetch, match, self.settings.network)
+            nodes = (*[n for n in dict.fromkeys(first) if n in self._healthy], *[n for n in self._healthy if n not in first])
+            reading = await agreement.read_block(height, nodes, self._fetch, match, self.settings.network)
         else:  # no quorum verdict yet (or none healthy): whichever node the client picks
             try:
                 answer: Block | BaseException = await self.source.block_at(height)

@@ -20,6 +20,15 @@ node's word only when there is something to decide, so:
 
 A source without ``height_of`` (a test fake) or ``full_every <= 0`` means every node every
 poll (``heights()``), the former behaviour.
+
+With the websocket push (``core.nem.push``, wired by ``core.tasks.pushwake``) a node whose push
+is *live* speaks for itself: its pushed ``/blocks/new`` height stands in for its REST answer
+(``pushed``), so it is not asked over REST at each poll. The nodes without live push are polled
+as above; a live node is asked over REST only when flagged (it just (re)connected, or its push
+skipped heights), and one live node every ``safety_every`` seconds (the safety poll: a push
+that stopped silently, heartbeats still coming, is seen within that time). A pushed height at
+or below what the node said before is a rollback hint: every node is asked at the next poll.
+A REST answer above a live node's pushed word means pushes were lost: every live node is asked.
 """
 
 from __future__ import annotations
@@ -34,16 +43,28 @@ from nemwatch.core.head import HeadDecision, NodeState
 Answers = Mapping[str, int | BaseException]
 
 
+def _height(answer: object) -> int | None:
+    return answer if isinstance(answer, int) and not isinstance(answer, bool) else None
+
+
 class HeightPoll:
-    def __init__(self, source: Any, clock: Callable[[], datetime], full_every: float) -> None:
+    def __init__(
+        self, source: Any, clock: Callable[[], datetime], full_every: float, safety_every: float = 60.0
+    ) -> None:
         self._all: Callable[[], Awaitable[Answers]] = source.heights
         self._one: Callable[[str], Awaitable[int | BaseException]] | None = getattr(source, "height_of", None)
         self._clock = clock
         self.full_every = full_every
+        self.safety_every = safety_every
+        self.live: Callable[[str], bool] = lambda url: False  # is this node's push live (set by the push task)
         self._answers: dict[str, int | BaseException] | None = None
         self._full_at: datetime | None = None
+        self._safety_at: datetime | None = None
+        self._flagged: set[str] = set()  # nodes to ask over REST at the next poll
+        self._pushed = False  # a pushed height changed an answer since the last poll
         self.primary: str | None = None
         self.requests = 0  # height requests sent, for the benchmark's accounting
+        self.pushes = 0  # pushed heights taken as a node's answer
 
     def choose_primary(self, decision: HeadDecision | None) -> str | None:
         """The node asked alone next: the current primary while it is ``ok`` at the head,
@@ -56,26 +77,71 @@ class HeightPoll:
             self.primary = ok[0] if ok else None
         return self.primary
 
+    # -- the push's word -------------------------------------------------------------------
+
+    def flag(self, url: str) -> None:
+        """Ask ``url`` over REST at the next poll (its push just (re)connected or went down)."""
+        self._flagged.add(url)
+
+    def pushed(self, url: str, height: int) -> bool:
+        """``url`` pushed ``/blocks/new`` with ``height``; True when that is a rollback hint (at
+        or below what the node said before: every node is asked at the next poll)."""
+        if self._answers is None or url not in self._answers:
+            self._flagged.add(url)
+            return False
+        before = _height(self._answers.get(url))
+        if before is not None and height <= before:
+            self._flagged.update(self._answers)
+            return True
+        if before is None or height != before + 1:
+            self._flagged.add(url)  # blocks pushed in between were lost, or no word before: ask it too
+        self._answers[url] = height
+        self._pushed = True
+        self.pushes += 1
+        return False
+
+    # -- one poll --------------------------------------------------------------------------
+
     async def poll(self, decision: HeadDecision | None) -> Answers | None:
-        """Every node's answer, or None when the primary says what it said before (the last
-        ``decision`` stands; see the module docstring)."""
+        """Every node's answer, or None when nothing changed since the last decision (it
+        stands; see the module docstring)."""
         primary = self.choose_primary(decision)
         now = self._clock()
-        due = self._full_at is None or (now - self._full_at).total_seconds() >= self.full_every
-        if self._one is None or self.full_every <= 0 or primary is None or self._answers is None or due:
+        if self._one is None or self._answers is None:
+            self._flagged.clear()
+            self._pushed = False
             return await self._ask_all(now)
-        answer = await self._one(primary)
-        self.requests += 1
-        if isinstance(answer, int) and not isinstance(answer, bool) and answer == self._answers.get(primary):
-            return None
-        others = [url for url in self._answers if url != primary]
-        fresh = await self._ask(others)
+        nodes = list(self._answers)
+        live = [u for u in nodes if self.live(u)]
+        polled = [u for u in nodes if u not in live]
+        due = self.full_every <= 0 or self._full_at is None or (now - self._full_at).total_seconds() >= self.full_every
+        ask = [u for u in nodes if u in self._flagged]
+        self._flagged.clear()
+        if live and (self._safety_at is None or (now - self._safety_at).total_seconds() >= self.safety_every):
+            self._safety_at = now
+            ask.append(primary if primary in live else live[0])
+        every_polled = due or primary not in polled
+        ask += polled if every_polled else [primary]  # type: ignore[list-item]
+        changed, self._pushed = self._pushed, False
         answers = dict(self._answers)
-        answers[primary] = answer
-        answers.update(fresh)
+        missed = False
+        asked = await self._ask(list(dict.fromkeys(ask)))
+        for url, answer in asked.items():
+            before = _height(answers.get(url))
+            height = _height(answer)
+            if height is None or height != before:
+                changed = True
+            if url in live and height is not None and before is not None and height > before:
+                missed = True  # its push said less than its REST answer: pushes were lost
+            answers[url] = answer
+        if changed:  # something moved: hear every polled node (and every live one when pushes were lost)
+            others = [u for u in nodes if u not in asked and (u in polled or missed)]
+            answers.update(await self._ask(others))
+            every_polled = True
         self._answers = answers
-        self._full_at = now
-        return answers
+        if every_polled:
+            self._full_at = now
+        return answers if changed or (every_polled and polled) else None
 
     async def _ask_all(self, now: datetime) -> Answers:
         if self._one is not None and self._answers is not None:
@@ -88,6 +154,8 @@ class HeightPoll:
         return answers
 
     async def _ask(self, urls: Sequence[str]) -> dict[str, int | BaseException]:
+        if not urls:
+            return {}
         assert self._one is not None
         results = await asyncio.gather(*(self._one(url) for url in urls))
         self.requests += len(urls)

@@ -7,16 +7,22 @@ receives there. Bounded: at most ``pool_checks_per_pass`` addresses a pass, take
 so any number of urgent addresses costs the same requests per pass (a long list is covered
 over several passes; with one or a few urgent addresses each is read every pass).
 A pool transaction whose own signature fails is ignored; one already confirmed is skipped.
+
+While the websocket push is live on a node (``core.tasks.pushwake``), a transaction it pushes
+for an urgent address goes through the same path at once (``consider``; its signature must
+verify), and the periodic look stretches to ``safety_every`` seconds.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from nemwatch.core.alert import Alert, Stage
 from nemwatch.core.movement_alerts import movement_alerts
+from nemwatch.core.models import Transaction
 from nemwatch.core.store import TransferRow, TransferStatus
 
 if TYPE_CHECKING:
@@ -30,11 +36,18 @@ class PoolWatch:
         self.last_pass: datetime | None = None
         self._next = 0  # round-robin position in the urgent list
         self.requests = 0  # pool reads asked, for the benchmark's accounting
+        self.push_live: Callable[[], bool] = lambda: False  # set by the push task
+        self.safety_every = 60.0  # seconds between two looks while the push is live
+
+    def interval(self, engine: Engine) -> float:
+        """Seconds between two looks: ``unconfirmed_poll_seconds``, stretched while push is live."""
+        poll = engine.settings.unconfirmed_poll_seconds
+        return max(poll, self.safety_every) if self.push_live() else poll
 
     def due(self, engine: Engine, now: datetime) -> bool:
         if self.last_pass is None:
             return True
-        return (now - self.last_pass).total_seconds() >= engine.settings.unconfirmed_poll_seconds - 1e-6
+        return (now - self.last_pass).total_seconds() >= self.interval(engine) - 1e-6
 
     def batch(self, urgent: list[str], size: int) -> list[str]:
         """The next ``size`` urgent addresses, round-robin (all of them when fewer)."""
@@ -55,7 +68,6 @@ class PoolWatch:
             await self.check(engine, address, now, stats)
 
     async def check(self, engine: Engine, address: str, now: datetime, stats: CycleStats) -> None:
-        ctx = engine.context
         # past the node's cap of 25 per answer when the source can page the pool
         read_pool = getattr(engine.source, "unconfirmed_pool", None) or engine.source.unconfirmed
         try:
@@ -64,7 +76,13 @@ class PoolWatch:
         except Exception as err:
             log.warning("unconfirmed pool of %s unavailable: %s", address, err)
             return
+        await self.consider(engine, pool, now, stats)
+
+    async def consider(self, engine: Engine, pool: Sequence[Transaction], now: datetime, stats: CycleStats) -> None:
+        """Store and alert (stage ``unconfirmed``) what a watched address sends or receives in
+        ``pool`` (one REST answer, or one pushed transaction)."""
         await engine.mosaics.prefetch(engine.source, pool, engine.watch)
+        ctx = engine.context
         rows: list[TransferRow] = []
         alerts: list[Alert] = []
         for tx in pool:

@@ -63,7 +63,9 @@ def side_tasks(engine: Engine, stop: asyncio.Event) -> list[Coroutine[Any, Any, 
     s = lambda: engine.settings  # noqa: E731 - a reload replaces the settings
 
     async def pool(head: int) -> None:
-        await engine.pool.run_pass(engine, CycleStats(), force=True)
+        # this task's own timer paces the look; while the push is live the pass checks the
+        # stretched interval itself (core.tasks.pool)
+        await engine.pool.run_pass(engine, CycleStats(), force=not engine.pool.push_live())
 
     async def backfill(head: int) -> None:
         await engine.backfiller.run_pass(engine, head)
