@@ -106,7 +106,8 @@ async def test_a_fork_deeper_than_nis_can_rewrite_stalls(tmp_path: Path) -> None
 
 async def test_a_cursor_that_does_not_catch_up_is_a_stall(tmp_path: Path) -> None:
     chain = FakeChain(tip=10)
-    engine = make(tmp_path, chain, max_blocks_per_cycle=1)
+    # a follower that commits one block per cycle (two copies each: no catch-up fast path)
+    engine = make(tmp_path, chain, max_blocks_per_cycle=1, catchup_after_blocks=0)
     await engine.cycle()
     chain.tip = 30  # a backlog of 20: caught up one block per cycle while the head stands still
     await cycles(engine, 12)
