@@ -242,9 +242,11 @@ def run(args: argparse.Namespace) -> dict[str, object]:
             first_frame = time.monotonic() - term.started
             term.wait_frame(term.frames_done, 1.0)  # let the start settle
             latencies: dict[str, list[float]] = {}
+            presses: list[tuple[str, float | None]] = []  # in the order played, for the outliers
             for _ in range(args.rounds):
                 for name, data in KEYS:
                     took = key_latency(term, log, data)
+                    presses.append((name, None if took is None else round(took * 1000, 1)))
                     if took is not None:
                         latencies.setdefault(name, []).append(took * 1000)
                     time.sleep(0.05)
@@ -273,6 +275,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         "state_build_s": round(built, 1),
         "first_frame_s": round(first_frame, 3),
         "key_to_repaint_ms": {"all": summary(every, 1), **{k: summary(v, 1) for k, v in latencies.items()}},
+        "presses_ms": presses,
         "idle_cpu_percent": round(idle_cpu, 2),
         "memory_mb": memory,
         "exit_code": code,
