@@ -25,7 +25,11 @@ runs in this process; requests are counted at the simulated nodes' request logs.
    per delivery). The busy median must equal the quiet one.
 3. ``catchup``: the watcher stopped, the chain moved one day (1,440 blocks), the follower
    restarted with the default rate limit (5 requests per second per node): blocks per second
-   until it is at the head again, and the same at 20 per second.
+   until it is at the head again (``Engine.cycle`` back to back, as ``watch`` runs it while
+   behind), (a) when the nodes serve ``/local/chain/blocks-after`` (one's own nodes) and (b)
+   when none does (public nodes: 401), and both again at 20 per second (the cap).
+
+    python bench/service_bench.py --only catchup     # one part (repeat --only for several)
 
 The report goes to ``bench/results/service_latest.json`` and a summary to stdout.
 """
@@ -91,6 +95,7 @@ def category(path: str) -> str:
     return {
         "/chain/height": "height",
         "/block/at/public": "block",
+        "/local/chain/blocks-after": "block",
         "/account/get/batch": "balance",
         "/account/get": "balance",
         "/account/unconfirmedTransactions": "pool",
@@ -288,10 +293,11 @@ async def latency_run(work: Path, *, busy: bool, blocks: int, interval: int) -> 
 # --- 3. catch-up ---------------------------------------------------------------------------
 
 
-async def catchup_run(work: Path, *, rps: float, behind: int) -> dict[str, Any]:
+async def catchup_run(work: Path, *, rps: float, behind: int, public: bool = False) -> dict[str, Any]:
+    """``public``: every node refuses blocks-after (401), so each block is one /block/at/public."""
     clock = ManualClock(START + timedelta(minutes=5))
-    with SimCluster.start(scenario(60), nodes=3, clock=clock) as sim:
-        config = work / f"catchup-{rps}.toml"
+    with SimCluster.start(scenario(60), nodes=3, clock=clock, public=public) as sim:
+        config = work / f"catchup-{rps}-{'public' if public else 'own'}.toml"
         write_config(config, sim, poll=5, rps=rps)
         service = Service.build(load_config(config), clock=sim.clock.now, stdout=io.StringIO(), price=False)
         engine = service.engine
@@ -309,13 +315,21 @@ async def catchup_run(work: Path, *, rps: float, behind: int) -> dict[str, Any]:
             cycles += 1
         wall = time.perf_counter() - t0
         reqs = counter.take()
+        fast_requests = engine.catchup.requests
         await service.close()
     caught = target - start
-    return {"max_requests_per_second": rps, "blocks": caught, "wall_s": round(wall, 2),
-            "blocks_per_s": round(caught / wall, 1), "cycles": cycles, "requests": dict(reqs)}
+    return {"max_requests_per_second": rps, "nodes": 3, "blocks_after": not public, "blocks": caught,
+            "wall_s": round(wall, 2), "blocks_per_s": round(caught / wall, 1), "cycles": cycles,
+            "requests": dict(reqs), "requests_per_block": round(sum(reqs.values()) / caught, 3),
+            "fast_path_requests": fast_requests}
 
 
 # --- report ----------------------------------------------------------------------------------
+
+
+PARTS = ("cost", "latency", "catchup")
+# (requests per second per node, nodes public): blocks-after served (one's own nodes) or refused
+CATCHUP_RUNS = ((5.0, False), (5.0, True), (20.0, False), (20.0, True))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -327,6 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--interval", type=int, default=8, help="block interval of the latency runs, s")
     p.add_argument("--behind", type=int, default=None, help="blocks behind for catch-up (default 1440, quick 60)")
     p.add_argument("--watched", type=int, default=1001, help="watched addresses (the default shape: 1001)")
+    p.add_argument("--only", action="append", choices=PARTS, help="run only this part (repeatable)")
     p.add_argument("--out", default=str(HERE / "results" / "service_latest.json"))
     a = p.parse_args(argv)
     global WATCHED
@@ -339,19 +354,21 @@ def main(argv: list[str] | None = None) -> int:
     async def run() -> dict[str, Any]:
         with tempfile.TemporaryDirectory(prefix="nemwatch-svc-bench-") as tmp:
             work = Path(tmp)
-            polls = (5.0,) if a.quick else (5.0, 1.0)
+            only = set(a.only or PARTS)
+            polls = ((5.0,) if a.quick else (5.0, 1.0)) if "cost" in only else ()
             cost = []
             for poll in polls:
                 print(f"cost: poll {poll} s, {blocks} blocks at speed {a.speed:g} ...", flush=True)
                 cost.append(await cost_run(work, poll=poll, speed=a.speed, blocks=blocks))
             latency = []
-            for busy in (False, True):
+            for busy in ((False, True) if "latency" in only else ()):
                 print(f"latency: {'busy' if busy else 'quiet'}, {lat_blocks} blocks of {a.interval} s ...", flush=True)
                 latency.append(await latency_run(work, busy=busy, blocks=lat_blocks, interval=a.interval))
             catchup = []
-            for rps in ((5.0,) if a.quick else (5.0, 20.0)):
-                print(f"catch-up: {behind} blocks behind, {rps:g} requests/s per node ...", flush=True)
-                catchup.append(await catchup_run(work, rps=rps, behind=behind))
+            for rps, public in (CATCHUP_RUNS[:2] if a.quick else CATCHUP_RUNS) if "catchup" in only else ():
+                kind = "public nodes (no blocks-after)" if public else "blocks-after served"
+                print(f"catch-up: {behind} blocks behind, {rps:g} requests/s per node, {kind} ...", flush=True)
+                catchup.append(await catchup_run(work, rps=rps, behind=behind, public=public))
             return {"cost": cost, "latency": latency, "catchup": catchup}
 
     parts = asyncio.run(run())
@@ -373,8 +390,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"latency {'busy' if lat['busy'] else 'quiet'}: {lat['alerts_seen']}/{lat['alerts_expected']} alerts, "
               f"{lat['latency_s']}")
     for c in report["catchup"]:
-        print(f"catch-up at {c['max_requests_per_second']:g} req/s per node: {c['blocks']} blocks in {c['wall_s']} s, "
-              f"{c['blocks_per_s']} blocks/s")
+        kind = "blocks-after served" if c["blocks_after"] else "public nodes"
+        print(f"catch-up at {c['max_requests_per_second']:g} req/s per node, {kind}: {c['blocks']} blocks in "
+              f"{c['wall_s']} s, {c['blocks_per_s']} blocks/s, {c['requests_per_block']} requests/block")
     print(f"report: {out} ({report['duration_s']} s)")
     return 0
 
