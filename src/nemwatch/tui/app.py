@@ -33,6 +33,7 @@ from nemwatch.core.text import sanitize
 from nemwatch.keymap import KEY_ACTIONS, PANES
 from nemwatch.tui.commands import NemwatchCommands
 from nemwatch.tui.export import export_all
+from nemwatch.tui.main_screen import MainScreen
 from nemwatch.tui.screens.address_detail import AddressDetailScreen
 from nemwatch.tui.screens.alert_detail import AlertDetailScreen
 from nemwatch.tui.screens.help import HelpScreen
@@ -117,6 +118,9 @@ class NemwatchApp(App[None]):
 
     # -- layout ---------------------------------------------------------------------------
 
+    def get_default_screen(self) -> MainScreen:
+        return MainScreen(id="_default")
+
     def compose(self) -> ComposeResult:
         if self.source.banner:
             yield Static(Text(self.source.banner, style="bold", no_wrap=True, overflow="ellipsis"), id="banner")
@@ -142,7 +146,11 @@ class NemwatchApp(App[None]):
             self.set_interval(self.tick_seconds, self.update_status)
         if self.tty_guard:
             self.set_interval(5, self.check_terminal)
-        self.call_after_refresh(self.freeze_heap)
+        self.call_after_refresh(self.after_first_frame)
+
+    def after_first_frame(self) -> None:
+        self.freeze_heap()
+        self.query_one(WatchlistPane).prefetch_moves()  # in a thread: sorting by last move is then immediate
 
     def freeze_heap(self) -> None:
         """After the first frame, move what start-up built (imports, config, thousands of

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime, tzinfo
 
 from rich.text import Text
@@ -33,14 +32,22 @@ RECENT_SECONDS = 24 * 3600
 SHORT_BELOW = 130  # pane columns under which addresses show in short form
 
 
-def glyph(account: WatchedAccount, now: datetime, alerted: set[str]) -> Text:
-    """✖ unread critical alert, ▼ sent in the last 24 h, ▲ received, · quiet (never colour alone)."""
+def glyph(account: WatchedAccount, now: datetime, alerted: set[str], move: LastMove | None = None) -> Text:
+    """✖ unread critical alert, ▼ sent in the last 24 h, ▲ received, · quiet (never colour alone).
+    ``move`` is the account's last movement when it was read apart from the account."""
     if account.address in alerted:
         return Text("✖", style="bold red")
-    move = account.last_move
+    move = move or account.last_move
     if move is not None and (now - move.at).total_seconds() < RECENT_SECONDS:
         return Text("▼", style="red") if move.outgoing else Text("▲", style="green")
     return Text("·", style="dim")
+
+
+def matches(account: WatchedAccount, needle: str) -> bool:
+    """The filter: ``needle`` (lower case) in the address, its pretty form or the label."""
+    if needle in account.address.lower():
+        return True
+    return needle in sanitize(account.label or "").lower() or needle in fmt.pretty(account.address).lower()
 
 
 class FilterChanged(Message):
@@ -96,7 +103,7 @@ class WatchlistPane(Pane):
     filtering work on the accounts in memory, and a redraw rewrites only the cells that changed."""
 
     TITLE = "Watchlist"
-    WINDOW = 120
+    WINDOW = 60  # rows held; more when the pane is taller (a maximized pane on a tall terminal)
 
     def __init__(self, **kw: object) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
@@ -150,14 +157,7 @@ class WatchlistPane(Pane):
         if name == "last move" and not self._all_moves and self.accounts:
             self._fetch_all_moves(self.accounts)  # thousands of accounts: read in a thread, sort when in
         needle = self.filter_text.lower()
-        rows = []
-        for account in self.accounts:
-            if needle:
-                label = sanitize(account.label or "").lower()
-                if needle not in account.address.lower() and needle not in label \
-                        and needle not in fmt.pretty(account.address).lower():
-                    continue
-            rows.append(account)
+        rows = [a for a in self.accounts if matches(a, needle)] if needle else list(self.accounts)
         if name == "last move":
             rows.sort(key=lambda a: -(m.at.timestamp() if (m := self._move(a)) else 0))
         else:
@@ -169,7 +169,14 @@ class WatchlistPane(Pane):
         self.window_at = self._window_start(at)
         self.draw(cursor=at - self.window_at)
 
-    @work(thread=True, exclusive=True, group="watch-moves", exit_on_error=False)
+    def prefetch_moves(self) -> None:
+        """Read every account's last movement in the background while the dashboard is idle,
+        so that sorting by last move is immediate (and no read runs while keys are pressed)."""
+        if self.accounts and not self._all_moves:
+            self._fetch_all_moves(self.accounts)
+
+    # a description of its own: Textual's default is the repr of the arguments (10,000 accounts: 60 ms)
+    @work(thread=True, exclusive=True, group="watch-moves", exit_on_error=False, description="last moves")
     def _fetch_all_moves(self, accounts: list[WatchedAccount]) -> None:
         fetch = self.bulk_moves_for or self.moves_for
         if fetch is None:
@@ -185,9 +192,13 @@ class WatchlistPane(Pane):
         self._all_moves = True
         self.regroup(keep=self.selected())
 
+    @property
+    def window(self) -> int:
+        return max(self.WINDOW, 3 * self.table.size.height)
+
     def _window_start(self, index: int) -> int:
-        half = self.WINDOW // 2
-        return max(0, min(index - half, len(self.rows) - self.WINDOW))
+        size = self.window
+        return max(0, min(index - size // 2, len(self.rows) - size))
 
     def slide(self, step: int) -> bool:
         """Move the cursor ``step`` rows past the window's edge; False when there is nothing there."""
@@ -202,9 +213,8 @@ class WatchlistPane(Pane):
     def _cells(self, account: WatchedAccount, now: datetime, alerted: set[str], short: bool) -> tuple[Text, ...]:
         move = self._move(account)
         label = sanitize(account.label or "")
-        shown = account if move is account.last_move else replace(account, last_move=move)
         return (
-            glyph(shown, now, alerted),
+            glyph(account, now, alerted, move),
             fmt.address_text(account.address, short=short),
             fmt.safe(label[:24]),
             Text(fmt.short_xem(account.balance_micro), justify="right"),
@@ -218,7 +228,7 @@ class WatchlistPane(Pane):
         if self._view is None:
             return
         now, _tz, alerted = self._view
-        window = self.rows[self.window_at:self.window_at + self.WINDOW]
+        window = self.rows[self.window_at:self.window_at + self.window]
         self._load_moves([a.address for a in window])
         short = self.narrow or self.size.width < SHORT_BELOW
         fresh = [(a.address, self._cells(a, now, alerted, short)) for a in window]
