@@ -113,6 +113,7 @@ class NemwatchApp(App[None]):
         self._flush_pending = False
         self._watched: list[object] = []
         self._watched_mark: tuple[object, ...] | None = None
+        self._last_pane: str | None = None  # the pane that last held the focus (z zooms it)
         self.critical_seen: list[str] = []  # alert ids toasted, oldest first (tests read it)
         self.last_export: list[Path] = []
 
@@ -380,7 +381,14 @@ class NemwatchApp(App[None]):
         if not visible and self.screen.maximized is self._widget(pane):
             self.screen.minimize()
 
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        pane = next((a for a in event.widget.ancestors_with_self if isinstance(a, Pane)), None)
+        if pane is not None and pane.id:
+            self._last_pane = pane.id
+
     def action_maximize(self) -> None:
+        """Zoom the pane holding the focus; with nothing focused (its pane was hidden and shown
+        again), the pane that last had the focus, or else the first pane shown."""
         screen = self.screen
         if screen.maximized is not None:
             screen.minimize()
@@ -388,6 +396,16 @@ class NemwatchApp(App[None]):
         focused = self.focused
         if focused is not None:
             screen.maximize(focused, container=True)
+            return
+        order = [self._last_pane] if self._last_pane else []
+        order += [pane for pane, _ in PANES if pane != "status"]
+        target = next((w for p in order if self.pane_visible(p) and isinstance(w := self._widget(p), Pane)), None)
+        if target is None:
+            return
+        inner = next((w for w in target.query("*") if w.focusable and w.display), None)
+        if inner is not None:
+            inner.focus()
+        screen.maximize(target, container=False)
 
     def action_sort(self) -> None:
         self.query_one(WatchlistPane).cycle_sort()  # re-sorted in memory, no store read; the title names it
