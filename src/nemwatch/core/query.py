@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Generic, TypeVar
@@ -102,6 +102,10 @@ class WatchedAccount:
     value_jpy: Decimal | None
     last_move: LastMove | None
     taint_micro: int | None = None  # tainted XEM held, per the selected model; None until computed
+    # The last balance a node reported (at balance_height). balance_micro is that plus the
+    # confirmed transfers above balance_height once ReadModel.stream_balances ran, so that the
+    # balance moves with every block as the taint beside it does, not only on balance reads.
+    balance_read_micro: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,12 +308,13 @@ class ReadModel:
 
     # -- accounts -------------------------------------------------------------------------
 
-    def watched(self, *, with_moves: bool = True) -> list[WatchedAccount]:
+    def watched(self, *, with_moves: bool = True, stream: bool = True) -> list[WatchedAccount]:
         """Every watched account (the watch set, and the store's list), with balance and value.
 
         ``with_moves=False`` leaves ``last_move`` None: finding every account's newest transfer
         is the costly part with thousands of accounts; a face showing a page of them asks
-        ``last_moves`` for that page only."""
+        ``last_moves`` for that page only. ``stream=False`` leaves the balances as last read
+        from a node; a face showing a page asks ``stream_balances`` for that page."""
         stored = {row.address: row for row in self.store.accounts()}
         addresses = list(dict.fromkeys([*self.watch, *stored]))
         moves = self.store.last_moves(addresses) if with_moves else {}
@@ -333,8 +338,42 @@ class ReadModel:
                     value_jpy=value_jpy(balance, tick.price) if balance is not None and tick is not None else None,
                     last_move=moves.get(address),
                     taint_micro=taint.get(address),
+                    balance_read_micro=balance,
                 )
             )
+        return self.stream_balances(out) if stream else out
+
+    def stream_balances(self, accounts: Sequence[WatchedAccount]) -> list[WatchedAccount]:
+        """``accounts`` with the balance the stream gives now: the last balance read plus what
+        the confirmed transfers above its height moved (sent: amount and fee; received: amount,
+        as ``rules.explained_change`` counts them), and the value of that balance. Accounts
+        without a balance read are returned as they are."""
+        read = [a for a in accounts if a.balance_micro is not None and a.balance_height is not None]
+        deltas: dict[str, int] = {}
+        for start in range(0, len(read), 400):  # under SQLite's limit of bound parameters
+            chunk = read[start:start + 400]
+            marks = ",".join("?" * len(chunk))
+            rows = self.store._read(
+                "SELECT a.address,"
+                " coalesce((SELECT sum(t.xem) FROM transfers t WHERE t.recipient = a.address"
+                "  AND t.height > a.balance_height AND t.status = 'confirmed'), 0)"
+                " - coalesce((SELECT sum(t.xem + t.fee) FROM transfers t WHERE t.sender = a.address"
+                "  AND t.height > a.balance_height AND t.status = 'confirmed'), 0)"
+                f" FROM accounts a WHERE a.balance_height IS NOT NULL AND a.address IN ({marks})",
+                tuple(a.address for a in chunk),
+            )
+            deltas.update({row[0]: int(row[1]) for row in rows})
+        tick = self.latest_price() if deltas else None
+        out = []
+        for account in accounts:
+            delta = deltas.get(account.address, 0)
+            read_micro = account.balance_read_micro if account.balance_read_micro is not None else account.balance_micro
+            if account.balance_micro is None or (delta == 0 and read_micro == account.balance_micro):
+                out.append(account)
+                continue
+            balance = max(0, read_micro + delta)  # type: ignore[operator]
+            value = value_jpy(balance, tick.price) if tick is not None else account.value_jpy
+            out.append(replace(account, balance_micro=balance, value_jpy=value, balance_read_micro=read_micro))
         return out
 
     def generation(self) -> tuple[int, ...]:

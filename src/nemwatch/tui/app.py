@@ -267,10 +267,11 @@ class NemwatchApp(App[None]):
         }
         pane = self.query_one(WatchlistPane)
         pane.moves_for = self.read.last_moves  # read for the rows on screen only
+        pane.balances_for = self.read.stream_balances  # the same: balances as of the last block
         pane.bulk_moves_for = self.bulk_last_moves
         mark = (self.read.generation(), len(self.read.watch.rules), len(self.read.watch.labels))
         if mark != self._watched_mark:  # thousands of accounts: read again only when something changed
-            self._watched, self._watched_mark = self.read.watched(with_moves=False), mark
+            self._watched, self._watched_mark = self.read.watched(with_moves=False, stream=False), mark
         pane.show(self._watched, self.clock(), self.tz, unread_critical)  # type: ignore[arg-type]
 
     def bulk_last_moves(self, addresses: list[str]) -> dict[str, object]:

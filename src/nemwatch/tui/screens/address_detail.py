@@ -13,7 +13,7 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from nemwatch.core.query import Movement, ReadModel
+from nemwatch.core.query import Movement, ReadModel, WatchedAccount
 from nemwatch.tui import format as fmt
 from nemwatch.tui.widgets.footer import KeysFooter
 from nemwatch.tui.widgets.movements import message_cell, party
@@ -22,9 +22,20 @@ MARKER_NAMESPACES = ("mizunashi", "ts")
 PAGE = 100
 
 
+def balance_note(account: WatchedAccount) -> str:
+    """Where the balance shown comes from: a node's read, or that read and the transfers since."""
+    if not account.balance_height:
+        return ""
+    if account.balance_read_micro is not None and account.balance_read_micro != account.balance_micro:
+        return f" (read {fmt.full_xem(account.balance_read_micro)} at height {account.balance_height:,}, then the transfers since)"
+    return f" at height {account.balance_height:,}"
+
+
 def facts(read: ReadModel, address: str, now: datetime, tz: tzinfo) -> Table:
     label = read.label_of(address)
-    account = next((a for a in read.watched() if a.address == address), None)
+    account = next((a for a in read.watched(stream=False) if a.address == address), None)
+    if account is not None:
+        account = read.stream_balances([account])[0]
     table = Table(box=None, show_header=False, pad_edge=False)
     table.add_column(style="bold", no_wrap=True)
     table.add_column()
@@ -35,7 +46,7 @@ def facts(read: ReadModel, address: str, now: datetime, tz: tzinfo) -> Table:
     if account is not None:
         table.add_row(
             Text("balance"),
-            Text(fmt.full_xem(account.balance_micro) + (f" at height {account.balance_height:,}" if account.balance_height else "")),
+            Text(fmt.full_xem(account.balance_micro) + balance_note(account)),
         )
         table.add_row(Text("value"), Text(fmt.jpy(account.value_jpy)))
         move = account.last_move

@@ -115,6 +115,8 @@ class WatchlistPane(Pane):
         self.narrow = False
         self.moves_for: Callable[[list[str]], dict[str, LastMove]] | None = None
         self.bulk_moves_for: Callable[[list[str]], dict[str, LastMove]] | None = None  # from a thread
+        self.balances_for: Callable[[list[WatchedAccount]], list[WatchedAccount]] | None = None
+        self._current: dict[str, WatchedAccount] = {}  # accounts with the balance as of the last block
         self._moves: dict[str, LastMove | None] = {}
         self._all_moves = False
         self._view: tuple[datetime, tzinfo, set[str]] | None = None
@@ -136,6 +138,7 @@ class WatchlistPane(Pane):
         selected = self.selected()
         if accounts is not self.accounts:  # the same list again: its movements are still known
             self.accounts = accounts
+            self._current = {}
             self._moves = {a.address: a.last_move for a in accounts if a.last_move is not None}
             self._all_moves = bool(accounts) and len(self._moves) == len(accounts)
         self._view = (now, tz, alerted)
@@ -143,6 +146,15 @@ class WatchlistPane(Pane):
 
     def _move(self, account: WatchedAccount) -> LastMove | None:
         return account.last_move or self._moves.get(account.address)
+
+    def _load_balances(self, window: list[WatchedAccount]) -> list[WatchedAccount]:
+        """The window's accounts with their balance moved by the transfers since it was read
+        (the taint beside it moves every block; the balance read from a node less often)."""
+        missing = [a for a in window if a.address not in self._current]
+        if missing and self.balances_for is not None:
+            for account in self.balances_for(missing):
+                self._current[account.address] = account
+        return [self._current.get(a.address, a) for a in window]
 
     def _load_moves(self, addresses: list[str]) -> None:
         missing = [a for a in addresses if a not in self._moves]
@@ -228,7 +240,7 @@ class WatchlistPane(Pane):
         if self._view is None:
             return
         now, _tz, alerted = self._view
-        window = self.rows[self.window_at:self.window_at + self.window]
+        window = self._load_balances(self.rows[self.window_at:self.window_at + self.window])
         self._load_moves([a.address for a in window])
         short = self.narrow or self.size.width < SHORT_BELOW
         fresh = [(a.address, self._cells(a, now, alerted, short)) for a in window]
