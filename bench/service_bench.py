@@ -1,6 +1,6 @@
 """The cost of the DEFAULT configuration shape users run, priced at one block a minute.
 
-    python bench/service_bench.py            # all three parts (about 7 minutes on 2 cores)
+    python bench/service_bench.py            # all three parts (about 20 minutes on 2 cores)
     python bench/service_bench.py --quick    # short runs (the smoke test runs this)
 
 The shape: three simulated nodes, the hot wallet watched and ``urgent``, 1,001 watched addresses
@@ -18,11 +18,14 @@ runs in this process; requests are counted at the simulated nodes' request logs.
    it), block reads, pool reads, backfill and other. Once at ``poll_seconds = 5`` (the default)
    and once at 1 s. ``max_requests_per_second`` is 20 (the cap) so that the real-time rate
    limit does not throttle the sped-up clock.
+   Each with the websocket push on (the default: REST requests per block as above, and the
+   websocket's connections and messages counted apart) and off (polling alone).
 2. ``latency``: real time (speed 1), ``poll_seconds = 1``, blocks ``--interval`` s apart, one
    outflow of the hot wallet in each; the time from the block's due time to the alert's JSON
-   line written by the stdout sink. Twice: "quiet" (backfill off, no other sink) and "busy"
+   line written by the stdout sink. Three runs: "quiet" (backfill off, no other sink) and "busy"
    (the default backfill of 1,001 fresh addresses running, and a webhook sink that takes 30 s
-   per delivery). The busy median must equal the quiet one.
+   per delivery) with the push on, and "quiet" with the push off. The busy median must equal
+   the quiet one.
 3. ``catchup``: the watcher stopped, the chain moved one day (1,440 blocks), the follower
    restarted with the default rate limit (5 requests per second per node): blocks per second
    until it is at the head again (``Engine.cycle`` back to back, as ``watch`` runs it while
@@ -78,10 +81,10 @@ def scenario(interval: int):  # type: ignore[no-untyped-def]
 
 
 def write_config(path: Path, sim: SimCluster, *, poll: float, rps: float, backfill_pages: int = 20,
-                 sinks: tuple[str, ...] = ("stdout",)) -> None:
+                 sinks: tuple[str, ...] = ("stdout",), push: bool = True) -> None:
     nodes = ", ".join(f'"{u}"' for u in sim.urls)
     lines = ["[network]", f"nodes = [{nodes}]", f"poll_seconds = {poll}", f"max_requests_per_second = {rps}",
-             f"backfill_pages = {backfill_pages}", "",
+             f"backfill_pages = {backfill_pages}", f"push = {'true' if push else 'false'}", "",
              "[[watch]]", f'address = "{sim.address("hot")}"', 'label = "hot wallet"', "urgent = true", ""]
     for i, address in enumerate(synthetic_addresses(WATCHED - 1, seed=5)):
         lines += ["[[watch]]", f'address = "{address}"', f'label = "deposit {i}"', ""]
@@ -101,6 +104,15 @@ def category(path: str) -> str:
         "/account/unconfirmedTransactions": "pool",
         "/transactions/unconfirmed": "pool",
     }.get(p, "backfill" if p.startswith("/account/transfers/") else "other")
+
+
+def push_counts(sim: SimCluster) -> Counter[str]:
+    """The websocket push's counters summed over the nodes (apart from the REST request log)."""
+    out: Counter[str] = Counter()
+    for node in sim.nodes:
+        stats = node.push.stats
+        out.update({"connections": stats.connections, "refused": stats.refused, "messages": stats.messages})
+    return out
 
 
 class Requests:
@@ -139,10 +151,10 @@ async def wait_for(predicate: Any, timeout: float, step: float = 0.05) -> bool:
 # --- 1. cost per block ----------------------------------------------------------------------
 
 
-async def cost_run(work: Path, *, poll: float, speed: float, blocks: int) -> dict[str, Any]:
+async def cost_run(work: Path, *, poll: float, speed: float, blocks: int, push: bool = True) -> dict[str, Any]:
     with SimCluster.start(scenario(60), nodes=3, clock=ScaledClock(START + timedelta(minutes=5), speed)) as sim:
-        config = work / f"cost-{poll}.toml"
-        write_config(config, sim, poll=poll, rps=20)
+        config = work / f"cost-{poll}-{push}.toml"
+        write_config(config, sim, poll=poll, rps=20, push=push)
         service = Service.build(load_config(config), clock=sim.clock.now, stdout=io.StringIO(), price=False)
         scaled(service, speed)
         engine = service.engine
@@ -157,12 +169,17 @@ async def cost_run(work: Path, *, poll: float, speed: float, blocks: int) -> dic
             backfill_s = time.monotonic() - t0
             polls0 = engine.heightpoll.requests
             pool0 = engine.pool.requests
+            pushed0 = engine.heightpoll.pushes
+            ws0 = push_counts(sim)
             start_height = sim.height
             await wait_for(lambda: sim.height >= start_height + blocks, timeout=blocks * 60 / speed + 60)
             await asyncio.sleep(1.0 / speed)  # the last block's reads
             steady = counter.take()
             measured = sim.height - start_height
             height_polls = engine.heightpoll.requests - polls0
+            ws = push_counts(sim) - ws0
+            pushed_heights = engine.heightpoll.pushes - pushed0
+            live_at_end = sum(service.push.hub.live(n) for n in service.client.nodes) if service.push else 0
         finally:
             stop.set()
             await asyncio.wait_for(task, timeout=60)
@@ -186,8 +203,15 @@ async def cost_run(work: Path, *, poll: float, speed: float, blocks: int) -> dic
         "initial_backfill": {"requests": dict(backfill), "blocks_spanned": backfill_blocks,
                              "wall_s": round(backfill_s, 1)},
         "blocks": measured,
-        "requests_per_block": round(sum(steady.values()) / measured, 2),
+        "push": push,
+        "requests_per_block": round(sum(steady.values()) / measured, 2),  # REST only
         "split_per_block": split,
+        # the websocket, apart: connections opened and MESSAGE frames sent by the three nodes
+        # during the steady blocks, and the pushed heights the height poll took as answers
+        "websocket": {"connections": ws["connections"], "refused": ws["refused"],
+                      "messages_per_block": round(ws["messages"] / measured, 2),
+                      "heights_taken_per_block": round(pushed_heights / measured, 2),
+                      "nodes_live_at_end": live_at_end},
         "paths_per_block": per_block,
         "pool_reads": engine.pool.requests - pool0,
     }
@@ -230,16 +254,16 @@ class SlowHook(BaseHTTPRequestHandler):
         return None
 
 
-async def latency_run(work: Path, *, busy: bool, blocks: int, interval: int) -> dict[str, Any]:
+async def latency_run(work: Path, *, busy: bool, blocks: int, interval: int, push: bool = True) -> dict[str, Any]:
     hook = ThreadingHTTPServer(("127.0.0.1", 0), SlowHook)
     hook.daemon_threads = True
     threading.Thread(target=hook.serve_forever, daemon=True).start()
     clock = ScaledClock(START + timedelta(seconds=20 * interval), 1.0)
     try:
         with SimCluster.start(scenario(interval), nodes=3, clock=clock) as sim:
-            config = work / f"latency-{busy}.toml"
+            config = work / f"latency-{busy}-{push}.toml"
             sinks = ("stdout", f"webhook+http://127.0.0.1:{hook.server_address[1]}/hook") if busy else ("stdout",)
-            write_config(config, sim, poll=1, rps=5, backfill_pages=20 if busy else 0, sinks=sinks)
+            write_config(config, sim, poll=1, rps=5, backfill_pages=20 if busy else 0, sinks=sinks, push=push)
             out = TimedLines()
             service = Service.build(load_config(config), clock=sim.clock.now, stdout=out, price=False)  # type: ignore[arg-type]
             stop = asyncio.Event()
@@ -280,6 +304,7 @@ async def latency_run(work: Path, *, busy: bool, blocks: int, interval: int) -> 
         hook.shutdown()
     return {
         "busy": busy,
+        "push": push,
         "poll_seconds": 1,
         "block_interval_s": interval,
         "alerts_expected": blocks,
@@ -357,13 +382,16 @@ def main(argv: list[str] | None = None) -> int:
             only = set(a.only or PARTS)
             polls = ((5.0,) if a.quick else (5.0, 1.0)) if "cost" in only else ()
             cost = []
-            for poll in polls:
-                print(f"cost: poll {poll} s, {blocks} blocks at speed {a.speed:g} ...", flush=True)
-                cost.append(await cost_run(work, poll=poll, speed=a.speed, blocks=blocks))
+            for push in (True, False):  # the websocket push on (the default), then off: polling alone
+                for poll in polls:
+                    print(f"cost: poll {poll} s, push {'on' if push else 'off'}, {blocks} blocks at speed {a.speed:g} ...",
+                          flush=True)
+                    cost.append(await cost_run(work, poll=poll, speed=a.speed, blocks=blocks, push=push))
             latency = []
-            for busy in ((False, True) if "latency" in only else ()):
-                print(f"latency: {'busy' if busy else 'quiet'}, {lat_blocks} blocks of {a.interval} s ...", flush=True)
-                latency.append(await latency_run(work, busy=busy, blocks=lat_blocks, interval=a.interval))
+            for busy, push in ((False, True), (True, True), (False, False)) if "latency" in only else ():
+                print(f"latency: {'busy' if busy else 'quiet'}, push {'on' if push else 'off'}, {lat_blocks} blocks "
+                      f"of {a.interval} s ...", flush=True)
+                latency.append(await latency_run(work, busy=busy, blocks=lat_blocks, interval=a.interval, push=push))
             catchup = []
             for rps, public in (CATCHUP_RUNS[:2] if a.quick else CATCHUP_RUNS) if "catchup" in only else ():
                 kind = "public nodes (no blocks-after)" if public else "blocks-after served"
@@ -384,11 +412,12 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1) + "\n")
     for c in report["cost"]:
-        print(f"cost, poll {c['poll_seconds']} s: {c['requests_per_block']} requests/block {c['split_per_block']}; "
+        print(f"cost, poll {c['poll_seconds']} s, push {'on' if c['push'] else 'off'}: {c['requests_per_block']} REST "
+              f"requests/block {c['split_per_block']}; websocket {c['websocket']}; "
               f"initial backfill {c['initial_backfill']}")
     for lat in report["latency"]:
-        print(f"latency {'busy' if lat['busy'] else 'quiet'}: {lat['alerts_seen']}/{lat['alerts_expected']} alerts, "
-              f"{lat['latency_s']}")
+        print(f"latency {'busy' if lat['busy'] else 'quiet'}, push {'on' if lat['push'] else 'off'}: "
+              f"{lat['alerts_seen']}/{lat['alerts_expected']} alerts, {lat['latency_s']}")
     for c in report["catchup"]:
         kind = "blocks-after served" if c["blocks_after"] else "public nodes"
         print(f"catch-up at {c['max_requests_per_second']:g} req/s per node, {kind}: {c['blocks']} blocks in "
