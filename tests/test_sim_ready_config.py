@@ -46,6 +46,21 @@ def test_the_written_config_watches_the_simulators_hot_wallet_from_its_first_blo
     assert "synthetic" not in config.price.sources
 
 
+def test_the_written_config_uses_the_push_its_nodes_serve(sim: SimCluster) -> None:
+    import random
+
+    from websockets.sync.client import connect
+
+    from nemwatch.core.nem.push import push_url, session_url
+
+    config = config_from_data(tomllib.loads(watch_config_toml(sim, 120), parse_float=Decimal))
+    assert config.network.push and not config.network.push_urls
+    for node in config.network.nodes:  # the derived URL (a simulated node's own port) answers
+        with connect(session_url(push_url(node), random.Random(3)), proxy=None) as ws:
+            assert ws.recv(timeout=5) == "o"
+    assert [n.push.stats.connections for n in sim.nodes] == [1] * len(sim.nodes)
+
+
 async def test_a_late_watcher_still_alerts_the_theft(sim: SimCluster, tmp_path) -> None:  # type: ignore[no-untyped-def]
     sim.advance_to(sim.scenario.start.replace(hour=16))  # an hour after the first theft transfer
     data = tomllib.loads(watch_config_toml(sim, 120), parse_float=Decimal)

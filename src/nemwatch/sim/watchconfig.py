@@ -7,7 +7,8 @@ It is what a user would otherwise write by hand from ``/_sim/accounts``, and get
 - ``poll_seconds``: a quarter of a simulated block in real time (at ``--speed 120`` a block
   lasts 0.5 s), so alerts come at one or two confirmations, not 5 to 18 blocks late;
 - the scenario's hot wallets watched (urgent), the thieves as taint sources and labels;
-- ``[price.urls]``: every provider's base URL pointed at the simulator's price API.
+- ``[price.urls]``: every provider's base URL pointed at the simulator's price API;
+- ``push = true``: the watcher listens to the nodes' websocket push (on their own ports).
 """
 
 from __future__ import annotations
@@ -49,6 +50,9 @@ def watch_config(cluster: SimCluster, speed: float, *, frozen: bool = False) -> 
             "poll_seconds": MIN_POLL_SECONDS if frozen else poll_seconds(scenario.block_interval, speed),
             "request_timeout_seconds": 5,
             "max_requests_per_second": 20,
+            # each simulated node pushes new blocks and pool transactions on its own port
+            # (sim.push): alerts come when the block does, whatever poll_seconds
+            "push": True,
         },
         "watch": [{"address": address, "label": label, "urgent": True} for label, address in hot],
         "label": [{"address": address, "name": label, "kind": "thief"} for label, address in thieves],
