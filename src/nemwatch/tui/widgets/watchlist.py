@@ -19,8 +19,8 @@ from nemwatch.core.text import sanitize
 from nemwatch.tui import format as fmt
 from nemwatch.tui.widgets.pane import Pane
 from nemwatch.tui.widgets.table import FocusCachedTable
+from nemwatch.tui.widgets.watch_columns import COLUMNS, fit, fitted
 
-COLUMNS = ("", "Address", "Label", "Balance XEM", "JPY", "Taint", "Last move", "Age")
 SORTS: tuple[tuple[str, Callable[[WatchedAccount], object]], ...] = (
     ("label", lambda a: (a.label or "~").lower()),
     ("balance", lambda a: -(a.balance_micro or 0)),
@@ -121,6 +121,8 @@ class WatchlistPane(Pane):
         self._all_moves = False
         self._view: tuple[datetime, tzinfo, set[str]] | None = None
         self._shown: list[tuple[str, tuple[Text, ...]]] = []
+        self._columns: tuple[int, ...] = tuple(range(len(COLUMNS)))
+        self._drawn_width = -1
 
     def compose(self) -> ComposeResult:
         yield WindowTable(id="watch-table", cursor_type="row", zebra_stripes=True)
@@ -128,6 +130,11 @@ class WatchlistPane(Pane):
 
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns(*COLUMNS)
+
+    def on_resize(self) -> None:
+        width = self.table.size.width
+        if width != self._drawn_width and self._view is not None:  # the columns that fit may change
+            self.draw(cursor=max(self.table.cursor_row, 0))
 
     @property
     def table(self) -> DataTable[Text]:
@@ -243,8 +250,18 @@ class WatchlistPane(Pane):
         window = self._load_balances(self.rows[self.window_at:self.window_at + self.window])
         self._load_moves([a.address for a in window])
         short = self.narrow or self.size.width < SHORT_BELOW
-        fresh = [(a.address, self._cells(a, now, alerted, short)) for a in window]
+        full = [(a.address, self._cells(a, now, alerted, short)) for a in window]
         table = self.table
+        self._drawn_width = table.size.width
+        room = table.size.width - (table.scrollbar_size_vertical if len(window) > table.size.height - 1 else 0)
+        columns, label_width = fit(room, [cells for _, cells in full], table.cell_padding) if room > 0 \
+            else (self._columns, 24)
+        if columns != self._columns:  # a column more or fewer: the table is laid out again
+            self._columns = columns
+            table.clear(columns=True)
+            table.add_columns(*(COLUMNS[i] for i in columns))
+            self._shown = []
+        fresh = [(address, fitted(cells, columns, label_width)) for address, cells in full]
         if [k for k, _ in fresh] == [k for k, _ in self._shown] and table.row_count == len(fresh):
             for (address, cells), (_, old) in zip(fresh, self._shown, strict=True):
                 for column, (cell, before) in enumerate(zip(cells, old, strict=True)):
