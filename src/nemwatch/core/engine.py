@@ -508,7 +508,8 @@ class Engine:
         tracker), ``ForgedBlockError`` when every block served is invalid."""
         match = self.watch.matching
         if self._healthy:
-            nodes = (*[n for n in dict.fromkeys(first) if n in self._healthy], *[n for n in self._healthy if n not in first])
+            asked_first = [n for n in dict.fromkeys(first) if n in self._healthy]
+            nodes = (*asked_first, *[n for n in self._healthy if n not in asked_first])
             reading = await agreement.read_block(height, nodes, self._fetch, match, self.settings.network)
         else:  # no quorum verdict yet (or none healthy): whichever node the client picks
             try:

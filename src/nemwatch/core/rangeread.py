@@ -44,6 +44,8 @@ class RangeReader:
         self._bulk: Callable[..., Awaitable[Sequence[Block]]] | None = getattr(source, "blocks_after", None)
         serves = getattr(source, "serves_blocks_after", None)
         self._no_bulk = {n for n in self._nodes if self._bulk is None or (serves is not None and serves(n) is False)}
+        self._probing: set[str] = set()  # nodes whose first blocks-after is under way (one probe each)
+        self._bulk_ok: set[str] = set()  # nodes that answered blocks-after in this range
         self._out: dict[str, str] = {}  # node -> why it is asked nothing more
         self._queue: asyncio.Queue[tuple[str, tuple[Block, ...]] | None] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
@@ -80,8 +82,8 @@ class RangeReader:
                 pass
 
     def _take(self, node: str) -> list[int]:
-        if not self._pending:
-            return []
+        if not self._pending or node in self._probing:
+            return []  # (while a node's first blocks-after is under way its other worker waits)
         first = heapq.heappop(self._pending)
         chunk = [first]
         if node not in self._no_bulk:
@@ -96,11 +98,17 @@ class RangeReader:
     async def _read(self, node: str, chunk: list[int]) -> tuple[Block, ...]:
         self.requests += 1
         if node not in self._no_bulk and self._bulk is not None:
+            probe = node not in self._bulk_ok
+            if probe:
+                self._probing.add(node)
             try:
                 blocks = await self._bulk(chunk[0] - 1, node=node)
             except Unsupported:
                 self._no_bulk.add(node)
                 raise
+            finally:
+                self._probing.discard(node)
+            self._bulk_ok.add(node)
             wanted = set(chunk)
             return tuple(b for b in blocks if b.height in wanted)
         return (await self._source.block_at(chunk[0], node=node),)
