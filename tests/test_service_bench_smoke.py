@@ -22,18 +22,30 @@ def test_tiny_service_benchmark_report(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     report = json.loads(out.read_text())
     assert report["shape"]["watched"] == 21 and report["shape"]["default"] is False
-    (cost,) = report["cost"]
-    assert cost["backfill_finished"] and cost["initial_backfill"]["requests"]["backfill"] >= 21
-    split = cost["split_per_block"]
-    assert set(split) == {"height_polls", "balance_reads", "block_reads", "pool", "backfill", "other"}
-    # two nodes agree on each block; a node a moment behind makes the reading ask the third
-    assert 1.0 <= split["block_reads"] <= 3.0
-    assert split["backfill"] == 0  # done before the steady blocks
-    # one node polled for the height: at most one poll per 5 s plus the others on each new block
-    assert split["height_polls"] <= 60 / 5 + 1 + 2
-    quiet, busy = report["latency"]
+    pushed, polled = report["cost"]  # the websocket push on (the default), then off
+    assert pushed["push"] is True and polled["push"] is False
+    for cost in (pushed, polled):
+        assert cost["backfill_finished"] and cost["initial_backfill"]["requests"]["backfill"] >= 21
+        split = cost["split_per_block"]
+        assert set(split) == {"height_polls", "balance_reads", "block_reads", "pool", "backfill", "other"}
+        # two nodes agree on each block; a node a moment behind makes the reading ask the third
+        assert 1.0 <= split["block_reads"] <= 3.0
+        assert split["backfill"] == 0  # done before the steady blocks
+    # polling: one node asked every 5 s plus the others on each new block; no websocket at all
+    assert polled["split_per_block"]["height_polls"] <= 60 / 5 + 1 + 2
+    assert polled["websocket"]["connections"] == 0 and polled["websocket"]["messages_per_block"] == 0
+    # push: every node's pushed height stands in for its REST answer, so the REST height polls
+    # and pool looks fall to the safety poll's, and the websocket's messages are counted apart
+    ws = pushed["websocket"]
+    assert ws["nodes_live_at_end"] == 3 and ws["heights_taken_per_block"] >= 2
+    assert ws["messages_per_block"] >= 3  # /blocks/new from each of the three nodes
+    assert pushed["split_per_block"]["height_polls"] <= 2 and pushed["split_per_block"]["pool"] <= 2
+    assert pushed["requests_per_block"] < polled["requests_per_block"]
+    quiet, busy, quiet_polled = report["latency"]
     assert not quiet["busy"] and busy["busy"] and len(busy["sinks"]) == 2
-    assert quiet["alerts_seen"] == quiet["alerts_expected"] == busy["alerts_seen"] == busy["alerts_expected"] == 2
+    assert quiet["push"] and busy["push"] and not quiet_polled["push"]
+    for run in (quiet, busy, quiet_polled):
+        assert run["alerts_seen"] == run["alerts_expected"] == 2
     own, public = report["catchup"]  # nodes that serve blocks-after, then public nodes (401)
     assert own["blocks_after"] and not public["blocks_after"]
     for catchup in (own, public):
