@@ -33,6 +33,7 @@ from nemwatch.core.text import sanitize
 from nemwatch.keymap import KEY_ACTIONS, PANES
 from nemwatch.tui.commands import NemwatchCommands
 from nemwatch.tui.export import export_all
+from nemwatch.tui.gc_idle import IdleCollector
 from nemwatch.tui.main_screen import MainScreen
 from nemwatch.tui.screens.address_detail import AddressDetailScreen
 from nemwatch.tui.screens.alert_detail import AlertDetailScreen
@@ -115,6 +116,7 @@ class NemwatchApp(App[None]):
         self._watched_mark: tuple[object, ...] | None = None
         self._last_pane: str | None = None  # the pane that last held the focus (z zooms it)
         self.critical_seen: list[str] = []  # alert ids toasted, oldest first (tests read it)
+        self.gc_idle = IdleCollector()  # the collector's full passes while no key is pressed
         self.last_export: list[Path] = []
 
     # -- layout ---------------------------------------------------------------------------
@@ -151,6 +153,8 @@ class NemwatchApp(App[None]):
 
     def after_first_frame(self) -> None:
         self.freeze_heap()
+        self.gc_idle.start()
+        self.set_interval(1.0, self.gc_idle.tick)
         self.query_one(WatchlistPane).prefetch_moves()  # in a thread: sorting by last move is then immediate
 
     def freeze_heap(self) -> None:
@@ -173,7 +177,13 @@ class NemwatchApp(App[None]):
     async def run_source(self) -> None:
         await self.source.run(lambda event: self.post_message(SourceEvent(event)))
 
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent):
+            self.gc_idle.touch()
+        await super().on_event(event)
+
     async def on_unmount(self) -> None:
+        self.gc_idle.close()
         self.workers.cancel_group(self, "source")
         try:
             await self.source.aclose()
