@@ -12,6 +12,7 @@ import gc
 import os
 import sqlite3
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -55,6 +56,7 @@ MAIN_ONLY = {"filter", "toggle_pause", "chart_range", "toggle_pane", "open", "ad
              "label_account", "export", "acknowledge", "acknowledge_all", "sort", "maximize", "refresh"}
 QUIET_STAGES = (Stage.SETTLED, Stage.RESOLVED)  # follow-ups: logged, counted, never toasted
 ALERT_ROWS = 200
+PREPARE_AFTER = 0.3  # seconds without a key before the neighbouring chart ranges are drawn
 MOVEMENT_ROWS = 200
 
 
@@ -112,6 +114,7 @@ class NemwatchApp(App[None]):
         self._series: dict[tuple[object, ...], object] = {}  # price history per window, until new data
         self._toasts: list[Alert] = []
         self._flush_pending = False
+        self._prepare_pending = False  # a call of prepare_price_ranges is due
         self._watched: list[object] = []
         self._watched_mark: tuple[object, ...] | None = None
         self._last_pane: str | None = None  # the pane that last held the focus (z zooms it)
@@ -311,18 +314,56 @@ class NemwatchApp(App[None]):
             progress, roots = [], tuple(read.taint_flow_sources())
         self.query_one(TaintFlowPane).show(roots, progress, read.taint_model)
 
-    def show_price(self) -> None:
+    def price_series(self, index: int | None = None):  # type: ignore[no-untyped-def]
+        """The price history of the range shown (or of range ``index``), read once per window
+        until new data comes."""
         pane = self.query_one(PricePane)
-        start, end = pane.window(self.clock())
+        start, end = pane.window(self.clock(), index)
         key = (start, end, max(40, pane.size.width * 2))
         series = self._series.get(key)
         if series is None:  # [ and ] back to a range read since the last new data: no store read
             if len(self._series) >= 16:
                 self._series.clear()
             series = self._series[key] = self.read.price_history(start, end, max_points=key[2])
+        return series
+
+    def show_price(self) -> None:
+        pane = self.query_one(PricePane)
+        series = self.price_series()
         tick = self.read.latest_price()
         stale = tick is None or self.clock() - tick.at > self.stale_after
         pane.show(series, self.tz, stale=stale)
+        self._prepare_later(PREPARE_AFTER)
+
+    def _prepare_later(self, delay: float) -> None:
+        if not self._prepare_pending:
+            self._prepare_pending = True
+            self.set_timer(delay, self.prepare_price_ranges)
+
+    def prepare_price_ranges(self) -> None:
+        """Read and draw the ranges next to the one shown (``[`` and ``]``) ahead of time, one
+        per call and only once no key came for a moment, so the key that shows one finds it
+        drawn (a range plotext has to build costs 30-60 ms). The range shown is read again
+        first when its window moved on (a new minute) or was read before the pane had its
+        size (the first frame's chart had 40 points whatever its width)."""
+        self._prepare_pending = False
+        if not self.is_running or self.paused:
+            return
+        if time.monotonic() - self.gc_idle.last_input < PREPARE_AFTER:
+            self._prepare_later(PREPARE_AFTER)  # keys are coming: later
+            return
+        pane = self.query_one(PricePane)
+        if pane.shown_series is not None and self.price_series() is not pane.shown_series:
+            self.show_price()  # the window moved on (or the first read was before the layout): redraw
+            return
+        for step in (1, -1):
+            built = pane.prepare(self.price_series(pane.range_index + step), self.tz)
+            if built is None:  # the chart is not mounted yet
+                self._prepare_later(PREPARE_AFTER)
+                return
+            if built:  # one frame a call: a key arriving now waits for one at most
+                self._prepare_later(0.05)
+                return
 
     def show_alerts(self) -> None:
         self.query_one(AlertsPane).show(self.read.alerts(limit=ALERT_ROWS).items, self.read.alert_counts(), self.tz)

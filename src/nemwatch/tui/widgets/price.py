@@ -50,6 +50,10 @@ class PricePane(Pane):
             self._chart.draw(*self._drawn)
 
     @property
+    def shown_series(self) -> PriceSeries | None:
+        return self._drawn[0] if self._drawn is not None else None
+
+    @property
     def span(self) -> tuple[str, timedelta | None]:
         return RANGES[self.range_index]
 
@@ -57,13 +61,21 @@ class PricePane(Pane):
         self.range_index = (self.range_index + step) % len(RANGES)
         return RANGES[self.range_index][0]
 
-    def window(self, now: datetime) -> tuple[datetime, datetime]:
+    def window(self, now: datetime, index: int | None = None) -> tuple[datetime, datetime]:
+        """The time window of the range shown (or of range ``index``)."""
         # The window ends at the next whole minute, so within a minute the same range reads the
         # same points and the chart redraws from its cache instead of running plotext again.
         end = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
-        span = self.span[1]
+        span = RANGES[self.range_index if index is None else index % len(RANGES)][1]
         start = end - span if span is not None else datetime(2015, 3, 29, tzinfo=now.tzinfo)
         return start, end
+
+    def prepare(self, series: PriceSeries, tz: tzinfo) -> bool | None:
+        """Build the chart of ``series`` ahead of its showing (a neighbouring range, while the
+        dashboard is idle): True when built, False when it was ready, None with no chart yet."""
+        if self._chart is None:
+            return None
+        return bool(self._chart.prepare(series, tz))
 
     def show(self, series: PriceSeries, tz: tzinfo, *, stale: bool) -> None:
         name = self.span[0]

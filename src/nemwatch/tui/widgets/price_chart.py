@@ -1,11 +1,12 @@
-"""The XEM/JPY chart (textual-plotext), built on first use and cached per frame.
+"""The XEM/JPY chart (textual-plotext), built on first use and kept per frame.
 
 ``textual_plotext`` and ``plotext`` are imported by ``chart_class()``, so the dashboard's first
-frame does not wait for them (the price pane mounts its chart right after that frame). Plotting
-the same data again costs nothing: ``draw`` keeps the plot when the data did not change, and
-``render`` keeps the last few built frames keyed by data, size and theme, so cycling the range
-back to one already seen (``[`` ``]``) or a refresh with no new price repaints from the cache
-instead of running plotext again (about 100 ms a frame at 120x40).
+frame does not wait for them (the price pane mounts its chart right after that frame). A frame
+costs 20-60 ms at 120x40: plotext builds it (ANSI text), Rich parses that, Textual cuts it into
+strips. The chart keeps the last few frames as strips, keyed by data, size, theme and style, so
+cycling the range back to one already seen (``[`` ``]``) or a refresh with no new price repaints
+from the cache, and ``prepare`` builds a frame for data not shown yet (the neighbouring ranges,
+drawn while the dashboard is idle) so that the key that shows it finds it ready.
 """
 
 from __future__ import annotations
@@ -16,12 +17,10 @@ from datetime import tzinfo
 from functools import cache
 from typing import Any
 
-from rich.text import Text
-
 from nemwatch.core.query import PriceSeries
 
 _FORM = "%d/%m/%Y %H:%M"
-FRAMES_KEPT = 8
+FRAMES_KEPT = 12  # the five ranges at two sizes (the pane maximized), and a refresh
 
 
 def plot_data(series: PriceSeries, tz: tzinfo) -> tuple[Any, ...]:
@@ -47,54 +46,99 @@ def plot_data(series: PriceSeries, tz: tzinfo) -> tuple[Any, ...]:
 @cache
 def chart_class() -> type[Any]:
     """The chart widget class (imports textual-plotext on first call)."""
+    from textual.visual import Visual, visualize
+    from textual.widget import _RenderCache
     from textual_plotext import PlotextPlot
 
     class PriceChart(PlotextPlot):  # type: ignore[misc]
         def __init__(self, **kw: Any) -> None:
             super().__init__(**kw)
-            self._data: tuple[Any, ...] | None = None
-            self._frames: OrderedDict[tuple[Any, ...], Text] = OrderedDict()
+            self._data: tuple[Any, ...] | None = None  # what the chart shows
+            self._loaded: tuple[Any, ...] | None = None  # what the plotext figure holds now
+            self._frames: OrderedDict[tuple[Any, ...], list[Any]] = OrderedDict()
+            self._points: OrderedDict[int, tuple[PriceSeries, tzinfo, tuple[Any, ...]]] = OrderedDict()
 
         def on_mount(self) -> None:
             super().on_mount()
             self.plt.date_form("d/m/Y H:M")
 
-        def draw(self, series: PriceSeries, tz: tzinfo) -> None:
+        def data_of(self, series: PriceSeries, tz: tzinfo) -> tuple[Any, ...]:
+            """``plot_data`` of a series, kept while the series object is (a range shown again)."""
+            hit = self._points.get(id(series))
+            if hit is not None and hit[0] is series and hit[1] == tz:
+                self._points.move_to_end(id(series))
+                return hit[2]
             data = plot_data(series, tz)
+            self._points[id(series)] = (series, tz, data)
+            while len(self._points) > FRAMES_KEPT:
+                self._points.popitem(last=False)
+            return data
+
+        def draw(self, series: PriceSeries, tz: tzinfo) -> None:
+            data = self.data_of(series, tz)
             if data == self._data:
                 return  # the same chart: nothing to plot or repaint
             self._data = data
+            self.refresh()
+
+        def prepare(self, series: PriceSeries, tz: tzinfo) -> bool:
+            """Build the frame of ``series`` ahead of its showing; False when it was ready."""
+            if not self.is_attached or not self.size.area:
+                return False
+            data = self.data_of(series, tz)
+            if self._frame_key(data) in self._frames:
+                return False
+            self._strips(data)
+            return True
+
+        def _load(self, data: tuple[Any, ...] | None) -> None:
+            """Put ``data`` in the plotext figure (a frame drawn ahead may have replaced it)."""
+            if self._loaded is not None and self._loaded == data:
+                return
+            self._loaded = data
             plt = self.plt
             plt.clear_data()
             plt.clear_figure()
             plt.date_form("d/m/Y H:M")
             if not data:
                 plt.title("no price data yet")
-            else:
-                xs, ys, vwap, marks_x, marks_y, levels = data
-                plt.plot(list(xs), list(ys), marker="braille", color="cyan", label="XEM/JPY")
-                if vwap is not None:
-                    plt.hline(vwap, "orange")
-                low, high = min(ys), max(ys)
-                span = max(high - low, 1.0)
-                for level in levels:  # an alert level far off the visible range would flatten the line
-                    if low - span <= level <= high + span:
-                        plt.hline(level, "red")
-                if marks_x:
-                    plt.scatter(list(marks_x), list(marks_y), marker="x", color="red", label="alert")
-                plt.ylabel("JPY")
-            self.refresh()
+                return
+            xs, ys, vwap, marks_x, marks_y, levels = data
+            plt.plot(list(xs), list(ys), marker="braille", color="cyan", label="XEM/JPY")
+            if vwap is not None:
+                plt.hline(vwap, "orange")
+            low, high = min(ys), max(ys)
+            span = max(high - low, 1.0)
+            for level in levels:  # an alert level far off the visible range would flatten the line
+                if low - span <= level <= high + span:
+                    plt.hline(level, "red")
+            if marks_x:
+                plt.scatter(list(marks_x), list(marks_y), marker="x", color="red", label="alert")
+            plt.ylabel("JPY")
 
-        def render(self) -> Any:
-            key = (self._data, self.size.width, self.size.height, self.theme, self.app.theme)
-            frame = self._frames.get(key)
-            if frame is None:
-                frame = super().render()
-                self._frames[key] = frame
+        def _frame_key(self, data: tuple[Any, ...] | None) -> tuple[Any, ...]:
+            return (data, self.size.width, self.size.height, self.theme, self.app.theme, self.visual_style)
+
+        def _strips(self, data: tuple[Any, ...] | None) -> list[Any]:
+            key = self._frame_key(data)
+            strips = self._frames.get(key)
+            if strips is not None:
+                self._frames.move_to_end(key)
+                return strips
+            self._load(data)
+            width, height = self.size
+            visual = visualize(self, self.render(), markup=False)
+            strips = Visual.to_strips(self, visual, width, height, self.visual_style)
+            if self.text_selection is None:  # a selection is drawn into the strips: not kept
+                self._frames[key] = strips
                 while len(self._frames) > FRAMES_KEPT:
                     self._frames.popitem(last=False)
-            else:
-                self._frames.move_to_end(key)
-            return frame
+            return strips
+
+        def _render_content(self) -> None:
+            """Textual's widget renders its content into strips here: take them from the kept
+            frames (or build and keep them)."""
+            self._render_cache = _RenderCache(self.size, self._strips(self._data))
+            self._dirty_regions.clear()
 
     return PriceChart
