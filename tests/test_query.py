@@ -238,3 +238,43 @@ def test_the_chart_draws_the_price_alert_levels_of_the_config(tmp_path: Path) ->
     points = tuple(PricePoint(T0 + timedelta(minutes=i), Decimal(100 + i)) for i in range(3))
     series = PriceSeries(T0, T0 + timedelta(hours=1), points, None, "zaif", (), levels)
     assert plot_data(series, UTC)[-1] == (80.0, 150.0)
+
+
+def test_store_balance_moves_since_read_counts_confirmed_transfers_above_the_read(tmp_path: Path, store: Store) -> None:
+    for address in (HOT, THIEF, OTHER):
+        store.upsert_account(address, label=None, urgent=False, now=T0)
+    store.set_balance(HOT, 50_000_000, 100)
+    store.set_balance(THIEF, 1_000_000, 100)  # OTHER: no balance read, never in the answer
+    store.upsert_transfer(row(1, height=100))  # at the read's height: already in the balance
+    store.upsert_transfer(row(2, height=101))  # HOT -> THIEF 2 XEM + fee
+    store.upsert_transfer(row(3, height=102, sender=THIEF, recipient=OTHER))  # THIEF -> OTHER 3 XEM + fee
+    store.upsert_transfer(row(4, height=None, status=TransferStatus.UNCONFIRMED))
+    store.upsert_transfer(row(5, height=103, status=TransferStatus.RETRACTED))
+    expected = {HOT: -(2_000_000 + 50_000), THIEF: 2_000_000 - 3_000_000 - 50_000}
+    assert store.balance_moves_since_read() == expected
+    assert store.balance_moves_since_read([THIEF, OTHER, THIEF]) == {THIEF: expected[THIEF]}
+    assert store.balance_moves_since_read([]) == {}
+    store.set_balance(HOT, 47_950_000, 103)  # a newer read: nothing moved since
+    assert store.balance_moves_since_read([HOT]) == {HOT: 0}
+    readonly = Store.open_readonly(tmp_path / "nemwatch.sqlite3")  # what an attached dashboard opens
+    try:
+        assert readonly.balance_moves_since_read() == {HOT: 0, THIEF: expected[THIEF]}
+    finally:
+        readonly.close()
+
+
+def test_stream_balances_reads_through_the_store_query_and_another_connection(tmp_path: Path, store: Store) -> None:
+    watch = WatchSet()
+    watch.add(THIEF, WatchRule(label="thief"))
+    store.upsert_account(THIEF, label="thief", urgent=False, now=T0)
+    store.set_balance(THIEF, 1_000_000, 100)
+    store.upsert_transfer(row(2, height=101))  # +2 XEM
+    read = ReadModel(store, None, watch=watch)
+    [stored] = read.watched(with_moves=False, stream=False)
+    [now] = read.stream_balances([stored])
+    assert (stored.balance_micro, now.balance_micro, now.balance_read_micro) == (1_000_000, 3_000_000, 1_000_000)
+    other = Store.open_readonly(tmp_path / "nemwatch.sqlite3")
+    try:
+        assert read.balance_moves([stored], store=other) == {THIEF: 2_000_000}
+    finally:
+        other.close()

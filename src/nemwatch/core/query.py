@@ -174,6 +174,25 @@ def downsample(points: Sequence[PricePoint], max_points: int) -> tuple[PricePoin
     return (points[0], *[buckets[k] for k in sorted(buckets) if buckets[k] is not points[0]])
 
 
+def with_balance_moves(
+    accounts: Sequence[WatchedAccount], moved: dict[str, int], tick: PriceTick | None
+) -> list[WatchedAccount]:
+    """``accounts`` with ``moved`` (micro-XEM per address since the balance read) applied to
+    the balance read, valued at ``tick`` (the value kept when there is no price). Applying it
+    again gives the same: it starts from ``balance_read_micro``."""
+    out = []
+    for account in accounts:
+        delta = moved.get(account.address, 0)
+        read_micro = account.balance_read_micro if account.balance_read_micro is not None else account.balance_micro
+        if account.balance_micro is None or (delta == 0 and read_micro == account.balance_micro):
+            out.append(account)
+            continue
+        balance = max(0, read_micro + delta)  # type: ignore[operator]
+        value = value_jpy(balance, tick.price) if tick is not None else account.value_jpy
+        out.append(replace(account, balance_micro=balance, value_jpy=value, balance_read_micro=read_micro))
+    return out
+
+
 class ReadModel:
     """Read-only questions over the state database and the price store."""
 
@@ -348,33 +367,15 @@ class ReadModel:
         the confirmed transfers above its height moved (sent: amount and fee; received: amount,
         as ``rules.explained_change`` counts them), and the value of that balance. Accounts
         without a balance read are returned as they are."""
-        read = [a for a in accounts if a.balance_micro is not None and a.balance_height is not None]
-        deltas: dict[str, int] = {}
-        for start in range(0, len(read), 400):  # under SQLite's limit of bound parameters
-            chunk = read[start:start + 400]
-            marks = ",".join("?" * len(chunk))
-            rows = self.store._read(
-                "SELECT a.address,"
-                " coalesce((SELECT sum(t.xem) FROM transfers t WHERE t.recipient = a.address"
-                "  AND t.height > a.balance_height AND t.status = 'confirmed'), 0)"
-                " - coalesce((SELECT sum(t.xem + t.fee) FROM transfers t WHERE t.sender = a.address"
-                "  AND t.height > a.balance_height AND t.status = 'confirmed'), 0)"
-                f" FROM accounts a WHERE a.balance_height IS NOT NULL AND a.address IN ({marks})",
-                tuple(a.address for a in chunk),
-            )
-            deltas.update({row[0]: int(row[1]) for row in rows})
-        tick = self.latest_price() if deltas else None
-        out = []
-        for account in accounts:
-            delta = deltas.get(account.address, 0)
-            read_micro = account.balance_read_micro if account.balance_read_micro is not None else account.balance_micro
-            if account.balance_micro is None or (delta == 0 and read_micro == account.balance_micro):
-                out.append(account)
-                continue
-            balance = max(0, read_micro + delta)  # type: ignore[operator]
-            value = value_jpy(balance, tick.price) if tick is not None else account.value_jpy
-            out.append(replace(account, balance_micro=balance, value_jpy=value, balance_read_micro=read_micro))
-        return out
+        moved = self.balance_moves(accounts)
+        return with_balance_moves(accounts, moved, self.latest_price() if moved else None)
+
+    def balance_moves(self, accounts: Sequence[WatchedAccount], store: Store | None = None) -> dict[str, int]:
+        """What moved each account's balance since it was read (``Store.balance_moves_since_read``)
+        for the accounts with a balance read. ``store``: another connection to the same file (a
+        face reading thousands of accounts in a thread of its own)."""
+        read = [a.address for a in accounts if a.balance_micro is not None and a.balance_height is not None]
+        return (store or self.store).balance_moves_since_read(read) if read else {}
 
     def generation(self) -> tuple[int, ...]:
         """Changes whenever the store or the price store changed, by this process

@@ -311,6 +311,32 @@ class ReadTables(StoreBase):
                 out[address] = LastMove(address, at, r["xem"], bool(r["outgoing"]))
         return out
 
+    def balance_moves_since_read(self, addresses: Sequence[str] | None = None) -> dict[str, int]:
+        """Net micro-XEM that confirmed transfers moved for each account above the height of
+        its last balance read (``set_balance``): amounts received minus amounts sent and their
+        fees, as ``rules.explained_change`` counts a balance change. Only accounts with a
+        balance read at a known height appear (0 when nothing moved since); all of them when
+        ``addresses`` is None. Two index steps an account (``transfers_by_sender`` and
+        ``_by_recipient`` on (address, height)); about 0.2 s for 10,000 accounts."""
+        moved = (
+            "SELECT a.address,"
+            " coalesce((SELECT sum(t.xem) FROM transfers t WHERE t.recipient = a.address"
+            "  AND t.height > a.balance_height AND t.status = 'confirmed'), 0)"
+            " - coalesce((SELECT sum(t.xem + t.fee) FROM transfers t WHERE t.sender = a.address"
+            "  AND t.height > a.balance_height AND t.status = 'confirmed'), 0)"
+            " FROM accounts a WHERE a.balance_height IS NOT NULL"
+        )
+        if addresses is None:
+            return {row[0]: int(row[1]) for row in self._read(moved)}
+        wanted = list(dict.fromkeys(addresses))
+        out: dict[str, int] = {}
+        for i in range(0, len(wanted), 5000):
+            rows = self._read(
+                moved + " AND a.address IN (SELECT value FROM json_each(?))", (json.dumps(wanted[i : i + 5000]),)
+            )
+            out.update({row[0]: int(row[1]) for row in rows})
+        return out
+
     def _all_last_moves(self) -> dict[str, LastMove]:
         rows = self._read(
             "WITH moves AS ("
