@@ -1,5 +1,5 @@
 """The price chart keeps its frames as strips and draws the neighbouring ranges ahead of time,
-while no key comes (tui/widgets/price_chart.py, NemwatchApp.prepare_price_ranges)."""
+while no key comes (tui/widgets/price_chart.py, NemwatchApp.prepare_ahead)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 from textual.visual import Visual, visualize
 
 from nemwatch.tui.widgets.price import RANGES, PricePane
-from tests.tui_support import make_app
+from tui_support import make_app
 
 SIZE = (120, 40)
 
@@ -61,10 +61,10 @@ async def test_nothing_is_drawn_ahead_while_keys_come(tmp_path: Path) -> None:
         pane, chart = await settled_chart(app, pilot)
         chart._frames.clear()  # as if nothing had been drawn yet
         app.gc_idle.touch()  # a key just now
-        app.prepare_price_ranges()
+        app.prepare_ahead()
         assert not chart._frames and app._prepare_pending  # put off, not dropped
         app.gc_idle.last_input = time.monotonic() - 1  # quiet for a second
-        app.prepare_price_ranges()
+        app.prepare_ahead()
         assert len(chart._frames) == 1  # one range a call: a key waits for one frame at most
         for _ in range(30):
             await pilot.pause(0.1)

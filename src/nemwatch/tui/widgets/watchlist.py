@@ -28,6 +28,7 @@ SORTS: tuple[tuple[str, Callable[[WatchedAccount], object]], ...] = (
     ("last move", lambda a: -(a.last_move.at.timestamp() if a.last_move else 0)),
     ("address", lambda a: a.address),
 )
+STREAMED = ("balance", "value")  # sorts by the balance as of the last block, once every one is read
 RECENT_SECONDS = 24 * 3600
 SHORT_BELOW = 130  # pane columns under which addresses show in short form
 
@@ -52,6 +53,11 @@ def matches(account: WatchedAccount, needle: str) -> bool:
 
 class FilterChanged(Message):
     """The watchlist's filter changed: the screen redraws it."""
+
+
+class OrdersStale(Message):
+    """The watchlist's kept sort orders were dropped (new accounts, movements or balances): the
+    app sorts them again while idle (``prepare_order``)."""
 
 
 class WindowTable(FocusCachedTable):
@@ -99,8 +105,12 @@ class WindowTable(FocusCachedTable):
 
 class WatchlistPane(Pane):
     """Thousands of accounts stay fast: the table holds a window of ``WINDOW`` rows around the
-    cursor (the title says which), the last movements are read for that window only, sorting and
-    filtering work on the accounts in memory, and a redraw rewrites only the cells that changed."""
+    cursor (the title says which), the last movements and balances are read for that window
+    first, and for every account in threads after the first frame (and after each change), so
+    that sorting by last move, balance or value takes the last block into account. Sorting and
+    filtering work on the accounts in memory: each order is sorted once per change of the data
+    (ahead of time while idle: ``prepare_order``) and kept, the cells of a row once per redraw
+    of the data, and a redraw rewrites only the cells that changed."""
 
     TITLE = "Watchlist"
     WINDOW = 60  # rows held; more when the pane is taller (a maximized pane on a tall terminal)
@@ -116,7 +126,13 @@ class WatchlistPane(Pane):
         self.moves_for: Callable[[list[str]], dict[str, LastMove]] | None = None
         self.bulk_moves_for: Callable[[list[str]], dict[str, LastMove]] | None = None  # from a thread
         self.balances_for: Callable[[list[WatchedAccount]], list[WatchedAccount]] | None = None
+        # every account's balance as of the last block, from a thread (None: not available)
+        self.bulk_balances_for: Callable[[list[WatchedAccount]], list[WatchedAccount] | None] | None = None
         self._current: dict[str, WatchedAccount] = {}  # accounts with the balance as of the last block
+        self._all_balances = False
+        self._prefetched = False  # the first frame is drawn: whole-list reads may start
+        self._orders: dict[int, list[WatchedAccount]] = {}  # sort index -> every account in that order
+        self._row_cells: dict[str, tuple[tuple[object, ...], tuple[Text, ...]]] = {}
         self._moves: dict[str, LastMove | None] = {}
         self._all_moves = False
         self._view: tuple[datetime, tzinfo, set[str]] | None = None
@@ -146,8 +162,14 @@ class WatchlistPane(Pane):
         if accounts is not self.accounts:  # the same list again: its movements are still known
             self.accounts = accounts
             self._current = {}
+            self._all_balances = False
             self._moves = {a.address: a.last_move for a in accounts if a.last_move is not None}
             self._all_moves = bool(accounts) and len(self._moves) == len(accounts)
+            self._drop_orders()
+            if self._prefetched:
+                self._fetch_balances()
+        if self._view is None or self._view[0] != now or self._view[2] != alerted:
+            self._row_cells = {}  # the ages and glyphs move with the clock and the alerts
         self._view = (now, tz, alerted)
         self.regroup(keep=selected)
 
@@ -170,17 +192,56 @@ class WatchlistPane(Pane):
             for address in missing:
                 self._moves[address] = found.get(address)
 
+    def _drop_orders(self, *names: str) -> None:
+        """Forget the kept orders (those sorted by ``names``, or all)."""
+        for index, (name, _) in enumerate(SORTS):
+            if not names or name in names:
+                self._orders.pop(index, None)
+        self.post_message(OrdersStale())
+
+    def _ordered(self, index: int) -> list[WatchedAccount]:
+        """Every account in the order of sort ``index`` (kept until the data changes; never
+        modified, the rows shown slice it)."""
+        kept = self._orders.get(index)
+        if kept is not None:
+            return kept
+        name, key = SORTS[index]
+        if name == "last move":
+            rows = sorted(self.accounts, key=lambda a: -(m.at.timestamp() if (m := self._move(a)) else 0))
+            ready = self._all_moves
+        elif name in STREAMED and self._all_balances:
+            current = self._current
+            rows = sorted(self.accounts, key=lambda a: key(current.get(a.address, a)))
+            ready = True
+        else:
+            rows = sorted(self.accounts, key=key)
+            ready = name not in STREAMED or self.bulk_balances_for is None
+        if ready:  # an order waiting for a whole-list read is sorted again when it lands
+            self._orders[index] = rows
+        return rows
+
+    def prepare_order(self) -> bool:
+        """Sort one order not kept yet (while the dashboard is idle), so that the sort key finds
+        it sorted; False when every order is kept or waits for its read."""
+        for index, (name, _) in enumerate(SORTS):
+            if index in self._orders or not self.accounts:
+                continue
+            if (name == "last move" and not self._all_moves) or (
+                name in STREAMED and not self._all_balances and self.bulk_balances_for is not None
+            ):
+                continue
+            self._ordered(index)
+            return True
+        return False
+
     def regroup(self, *, keep: str | None = None) -> None:
         """Sort and filter the accounts in memory, then draw the window holding ``keep``."""
-        name, key = SORTS[self.sort_index]
+        name, _ = SORTS[self.sort_index]
         if name == "last move" and not self._all_moves and self.accounts:
             self._fetch_all_moves(self.accounts)  # thousands of accounts: read in a thread, sort when in
         needle = self.filter_text.lower()
-        rows = [a for a in self.accounts if matches(a, needle)] if needle else list(self.accounts)
-        if name == "last move":
-            rows.sort(key=lambda a: -(m.at.timestamp() if (m := self._move(a)) else 0))
-        else:
-            rows.sort(key=key)
+        ordered = self._ordered(self.sort_index)
+        rows = [a for a in ordered if matches(a, needle)] if needle else ordered
         self.rows = rows
         at = next((i for i, a in enumerate(rows) if a.address == keep), None) if keep else None
         if at is None:
@@ -189,10 +250,33 @@ class WatchlistPane(Pane):
         self.draw(cursor=at - self.window_at)
 
     def prefetch_moves(self) -> None:
-        """Read every account's last movement in the background while the dashboard is idle,
-        so that sorting by last move is immediate (and no read runs while keys are pressed)."""
+        """Read every account's last movement and balance in the background while the dashboard
+        is idle, so that sorting by last move, balance or value is immediate (and no read runs
+        while keys are pressed)."""
+        self._prefetched = True
         if self.accounts and not self._all_moves:
             self._fetch_all_moves(self.accounts)
+        self._fetch_balances()
+
+    def _fetch_balances(self) -> None:
+        if self.accounts and not self._all_balances and self.bulk_balances_for is not None:
+            self._fetch_all_balances(self.accounts)
+
+    @work(thread=True, exclusive=True, group="watch-balances", exit_on_error=False, description="balances")
+    def _fetch_all_balances(self, accounts: list[WatchedAccount]) -> None:
+        fetch = self.bulk_balances_for
+        found = fetch(accounts) if fetch is not None else None
+        if found is not None:
+            self.app.call_from_thread(self._all_balances_in, accounts, found)
+
+    def _all_balances_in(self, accounts: list[WatchedAccount], found: list[WatchedAccount]) -> None:
+        if accounts is not self.accounts:  # newer data came meanwhile: its own read follows
+            return
+        self._current = {a.address: a for a in found}
+        self._all_balances = True
+        self._drop_orders(*STREAMED)
+        if SORTS[self.sort_index][0] in STREAMED:
+            self.regroup(keep=self.selected())
 
     # a description of its own: Textual's default is the repr of the arguments (10,000 accounts: 60 ms)
     @work(thread=True, exclusive=True, group="watch-moves", exit_on_error=False, description="last moves")
@@ -209,6 +293,7 @@ class WatchlistPane(Pane):
         for account in accounts:
             self._moves.setdefault(account.address, found.get(account.address))
         self._all_moves = True
+        self._drop_orders("last move")
         self.regroup(keep=self.selected())
 
     @property
@@ -230,7 +315,20 @@ class WatchlistPane(Pane):
         return True
 
     def _cells(self, account: WatchedAccount, now: datetime, alerted: set[str], short: bool) -> tuple[Text, ...]:
+        """A row's cells, kept while its account, movement, the clock and the alerts are the
+        same (a re-sort or a slide shows rows drawn before)."""
         move = self._move(account)
+        key = (account, move, short)
+        kept = self._row_cells.get(account.address)
+        if kept is not None and kept[0][0] is account and kept[0][1] is move and kept[0][2] == short:
+            return kept[1]
+        cells = self._new_cells(account, move, now, alerted, short)
+        self._row_cells[account.address] = (key, cells)
+        return cells
+
+    def _new_cells(
+        self, account: WatchedAccount, move: LastMove | None, now: datetime, alerted: set[str], short: bool
+    ) -> tuple[Text, ...]:
         label = sanitize(account.label or "")
         return (
             glyph(account, now, alerted, move),
@@ -276,7 +374,10 @@ class WatchlistPane(Pane):
             table.move_cursor(row=max(0, min(cursor, len(fresh) - 1)), animate=False)
         sort_name = SORTS[self.sort_index][0]
         where = f"{self.window_at + 1}-{self.window_at + len(fresh)} of " if len(self.rows) > len(fresh) else ""
-        loading = " (reading…)" if sort_name == "last move" and not self._all_moves else ""
+        waiting = (sort_name == "last move" and not self._all_moves) or (
+            sort_name in STREAMED and not self._all_balances and self.bulk_balances_for is not None
+        )
+        loading = " (reading…)" if waiting else ""
         extra = f"{where}{len(self.rows)}/{len(self.accounts)} · by {sort_name}{loading}"
         if self.filter_text:
             extra += f" · filter {self.filter_text!r}"
