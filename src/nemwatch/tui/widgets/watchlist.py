@@ -19,7 +19,7 @@ from nemwatch.core.text import sanitize
 from nemwatch.tui import format as fmt
 from nemwatch.tui.widgets.pane import Pane
 from nemwatch.tui.widgets.table import FocusCachedTable
-from nemwatch.tui.widgets.watch_columns import COLUMNS, fit, fitted
+from nemwatch.tui.widgets.watch_columns import FULL, compact_move, fit, fitted, titles
 
 SORTS: tuple[tuple[str, Callable[[WatchedAccount], object]], ...] = (
     ("label", lambda a: (a.label or "~").lower()),
@@ -137,7 +137,7 @@ class WatchlistPane(Pane):
         self._all_moves = False
         self._view: tuple[datetime, tzinfo, set[str]] | None = None
         self._shown: list[tuple[str, tuple[Text, ...]]] = []
-        self._columns: tuple[int, ...] = tuple(range(len(COLUMNS)))
+        self._columns: tuple[int, ...] = FULL
         self._drawn_width = -1
 
     def compose(self) -> ComposeResult:
@@ -145,7 +145,7 @@ class WatchlistPane(Pane):
         yield Input(placeholder="filter: address or label (esc clears)", id="watch-filter", classes="hidden")
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns(*COLUMNS)
+        self.query_one(DataTable).add_columns(*titles(FULL))
 
     def on_resize(self) -> None:
         width = self.table.size.width
@@ -339,6 +339,7 @@ class WatchlistPane(Pane):
             Text(fmt.short_xem(account.taint_micro), justify="right"),
             fmt.direction(move.outgoing, move.micro_xem) if move else Text("—"),
             Text(fmt.age(now - move.at) if move else "—"),
+            compact_move(move, now),
         )
 
     def draw(self, *, cursor: int = 0) -> None:
@@ -357,7 +358,7 @@ class WatchlistPane(Pane):
         if columns != self._columns:  # a column more or fewer: the table is laid out again
             self._columns = columns
             table.clear(columns=True)
-            table.add_columns(*(COLUMNS[i] for i in columns))
+            table.add_columns(*titles(columns))
             self._shown = []
         fresh = [(address, fitted(cells, columns, label_width)) for address, cells in full]
         if [k for k, _ in fresh] == [k for k, _ in self._shown] and table.row_count == len(fresh):
@@ -369,6 +370,7 @@ class WatchlistPane(Pane):
             table.clear()
             for address, cells in fresh:
                 table.add_row(*cells, key=address)
+        self._fit_widths(table, fresh)
         self._shown = fresh
         if fresh:
             table.move_cursor(row=max(0, min(cursor, len(fresh) - 1)), animate=False)
@@ -382,6 +384,22 @@ class WatchlistPane(Pane):
         if self.filter_text:
             extra += f" · filter {self.filter_text!r}"
         self.set_title(extra, key=1)
+
+    @staticmethod
+    def _fit_widths(table: DataTable[Text], rows: list[tuple[str, tuple[Text, ...]]]) -> None:
+        """Each column as wide as its title and the cells shown now. DataTable only ever widens
+        a column (clearing the rows keeps the widths): a label of 12 cells in an earlier window
+        kept its column 12 wide under labels cut to 10 for this one, and pushed the last column
+        past the pane's edge (``▼ 859.7k 10`` for ``10d``)."""
+        changed = False
+        for index, column in enumerate(table.ordered_columns):
+            width = max([column.label.cell_len, *(cells[index].cell_len for _, cells in rows)])
+            if column.auto_width and column.content_width != width:
+                column.content_width = width
+                changed = True
+        if changed:
+            table._require_update_dimensions = True  # DataTable lays its columns out again on refresh
+            table.refresh()
 
     def selected(self) -> str | None:
         table = self.table
