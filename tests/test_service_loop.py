@@ -104,3 +104,47 @@ def test_the_headless_runner_and_the_dashboard_drive_the_same_loop() -> None:
     assert "run_service(" in inspect.getsource(sources.LiveSource.run)
     engine_src = inspect.getsource(__import__("nemwatch.core.engine", fromlist=["Engine"]).Engine)
     assert "async def run(" not in engine_src  # no second loop left in the engine
+
+
+def test_still_catching_up_only_when_a_cycle_moved_and_stopped_below_the_head() -> None:
+    from nemwatch.core.engine import CycleStats
+    from nemwatch.service_loop import still_catching_up
+
+    assert still_catching_up(CycleStats(head=100, cursor=50, blocks=50))
+    assert not still_catching_up(CycleStats(head=100, cursor=100, blocks=50))  # caught up
+    assert not still_catching_up(CycleStats(head=100, cursor=50, blocks=0))  # stuck: wait for the poll
+    assert not still_catching_up(CycleStats(head=None, cursor=50, blocks=3))
+    assert not still_catching_up(None)
+
+
+async def test_a_watcher_far_behind_follows_cycle_after_cycle_without_the_poll_pause(tmp_path: Path) -> None:
+    import dataclasses
+
+    b = ScenarioBuilder("behind", START)
+    b.account("hot", "hot_wallet", xem=100_000)
+    b.account("thief", "thief")
+    b.transfer(600, "hot", "thief", xem=1000)
+    b.price([(0, "120"), (3600, "110")], trades_per_minute=1)
+    with SimCluster.start(b.build(), nodes=1, clock=ManualClock(START), market=True) as sim:
+        service, _ = _service(tmp_path, sim)
+        engine = service.engine
+        await engine.cycle()  # the cursor starts here
+        start = engine.store.get_cursor("chain").height  # type: ignore[union-attr]
+        sim.advance(40 * 60)  # forty blocks behind
+        target = sim.height
+        engine.settings = dataclasses.replace(engine.settings, max_blocks_per_cycle=5, catchup_blocks_per_cycle=5)
+        stop = asyncio.Event()
+        pauses: list[int] = []
+
+        async def poll_pause(seconds: float) -> None:
+            cursor = engine.store.get_cursor("chain")
+            pauses.append(cursor.height if cursor else 0)
+            stop.set()  # the first real pause ends the run
+            await asyncio.sleep(0)
+
+        engine.sleep = poll_pause  # type: ignore[method-assign]
+        await asyncio.wait_for(run_service(service, stop), timeout=60)
+        await service.close()
+    assert target - start >= 40
+    # eight capped cycles ran back to back; the loop paused only once it had reached the head
+    assert pauses == [target]

@@ -62,6 +62,9 @@ async def run_service(
             last = stats if stats is not None else last
             if stop.is_set():
                 break
+            if still_catching_up(stats):
+                await asyncio.sleep(0)  # behind and moving: the next range at once, not after a poll
+                continue
             wake = [stop] if reload is None else [stop, reload]
             if push is not None:
                 wake.append(push.wake)
@@ -75,6 +78,15 @@ async def run_service(
                 task.cancel()
         engine.tasks_apart = False
     return last
+
+
+def still_catching_up(stats: CycleStats | None) -> bool:
+    """A cycle that committed blocks and stopped below the head (its per-cycle cap): the next
+    cycle follows at once. One that made no progress waits for the poll, so a node that keeps
+    failing is never asked in a tight loop."""
+    if stats is None or stats.head is None or stats.cursor is None:
+        return False
+    return stats.blocks > 0 and stats.cursor < stats.head
 
 
 async def delivery_loop(service: Service, stop: asyncio.Event) -> None:
