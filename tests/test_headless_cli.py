@@ -92,7 +92,7 @@ def test_check_exit_codes(sim: SimCluster, tmp_path: Path) -> None:
     state = tmp_path / "state"
     first = _run("check", "--config", str(cfg), "--state", str(state))
     assert first.returncode == 0, first.stderr
-    assert "OK" in first.stderr
+    assert "OK" in first.stderr and "push 1/1 live" in first.stderr
     sim.advance(300)
     second = _run("check", "--config", str(cfg), "--state", str(state))
     assert second.returncode == 1 and "ALERT" in second.stderr
@@ -175,3 +175,17 @@ def test_alerts_carry_jpy_from_the_price_feed(tmp_path: Path) -> None:
     price = float(alert["price_jpy"])
     assert 80 <= price <= 125
     assert abs(float(alert["amount_jpy"]) - 1000 * price) < 0.01
+
+
+def test_check_reports_a_node_whose_push_is_refused_without_failing(sim: SimCluster, tmp_path: Path) -> None:
+    import httpx
+
+    cfg = _config(tmp_path / "c.toml", sim.urls[0], sim.address("hot"), ["stdout"])
+    httpx.post(sim.urls[0] + "/_sim/fault", json={"kind": "push_refuse", "status": 503})
+    try:
+        result = _run("check", "--config", str(cfg), "--state", str(tmp_path / "state"))
+    finally:
+        httpx.request("DELETE", sim.urls[0] + "/_sim/fault")
+    assert result.returncode == 0, result.stderr  # the push is a hint: polling goes on
+    assert "push 0/1 live" in result.stderr
+    assert "upgrade refused with HTTP 503" in result.stderr and "polled every poll_seconds" in result.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import click
@@ -14,6 +15,7 @@ from nemwatch.commands.statedir import fail
 from nemwatch.config.checks import advice, host_problems
 from nemwatch.headless.diagnose import why
 from nemwatch.headless.lock import StateLock, StateLocked
+from nemwatch.headless.pushprobe import probe_push, push_summary
 from nemwatch.headless.runner import Service, configure_logging, run_watch
 
 log = logging.getLogger("nemwatch.headless")
@@ -110,8 +112,11 @@ async def _check(config) -> int:  # type: ignore[no-untyped-def]
     service = Service.build(config)
     failure = None
     stats = None
+    push: Mapping[str, str | None] = {}
     try:
         stats = await run_watch(service, once=True, config_path=None)
+        if service.push is not None and stats is not None and stats.head is not None:
+            push = await probe_push(service.push.hub)
     except Exception as err:
         failure = f"{type(err).__name__}: {err}"
     finally:
@@ -124,8 +129,13 @@ async def _check(config) -> int:  # type: ignore[no-untyped-def]
         return 2
     status = (
         f"height {stats.head:,}, cursor {stats.cursor:,}, {stats.healthy_nodes}/"
-        f"{stats.healthy_nodes + stats.troubled_nodes} nodes healthy, {len(stats.alerts)} new alert(s)"
+        f"{stats.healthy_nodes + stats.troubled_nodes} nodes healthy, "
+        + (f"{push_summary(push)}, " if push else "")
+        + f"{len(stats.alerts)} new alert(s)"
     )
+    for node, cause in push.items():
+        if cause is not None:  # a hint only: the watcher polls this node instead
+            print(f"nemwatch check: push from {node}: {cause} (polled every poll_seconds instead)", file=sys.stderr)
     if stats.alerts:
         print(f"nemwatch check: ALERT: {status}", file=sys.stderr)
         return 1

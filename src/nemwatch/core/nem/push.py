@@ -180,10 +180,8 @@ class PushChannel:
                 await self._session()
             except asyncio.CancelledError:
                 raise
-            except PushDead as err:
-                cause = str(err)
             except Exception as err:  # the node, the network or its frames: reconnect later
-                cause = scrub(_describe(err), secret_parts(self.url))
+                cause = self.cause_of(err)
             if self.live:
                 self.live = False
                 self._emit(PushState(self.node, False, cause))
@@ -194,6 +192,16 @@ class PushChannel:
             )
             log.info("push from %s down (%s); next try in %.0f s", self.node, cause, delay)
             await asyncio.sleep(delay)
+
+    def cause_of(self, err: BaseException) -> str:
+        """Why a session ended, in one line without the URL's secrets."""
+        if isinstance(err, PushDead):
+            return str(err)
+        return scrub(_describe(err), secret_parts(self.url))
+
+    async def session_once(self) -> None:
+        """One session: connect, subscribe, listen until it ends (``run`` reconnects around it)."""
+        await self._session()
 
     def _open(self) -> Any:
         url = session_url(self.url, self._rng)
