@@ -61,6 +61,7 @@ class HeightPoll:
         self._full_at: datetime | None = None
         self._safety_at: datetime | None = None
         self._flagged: set[str] = set()  # nodes to ask over REST at the next poll
+        self._last_pushed: dict[str, int] = {}  # the last height each node pushed
         self._pushed = False  # a pushed height changed an answer since the last poll
         self.primary: str | None = None
         self.requests = 0  # height requests sent, for the benchmark's accounting
@@ -86,13 +87,20 @@ class HeightPoll:
     def pushed(self, url: str, height: int) -> bool:
         """``url`` pushed ``/blocks/new`` with ``height``; True when that is a rollback hint (at
         or below what the node said before: every node is asked at the next poll)."""
+        last_pushed = self._last_pushed.get(url)
+        self._last_pushed[url] = height
+        if last_pushed is not None and height <= last_pushed:
+            if self._answers is not None:
+                self._flagged.update(self._answers)
+            return True
         if self._answers is None or url not in self._answers:
             self._flagged.add(url)
             return False
         before = _height(self._answers.get(url))
         if before is not None and height <= before:
-            self._flagged.update(self._answers)
-            return True
+            # above what it pushed before but not above what it answered over REST: the push
+            # came after a poll had already seen that block; nothing new, nothing rolled back
+            return False
         if before is None or height != before + 1:
             self._flagged.add(url)  # blocks pushed in between were lost, or no word before: ask it too
         self._answers[url] = height
@@ -159,7 +167,12 @@ class HeightPoll:
         assert self._one is not None
         results = await asyncio.gather(*(self._one(url) for url in urls))
         self.requests += len(urls)
-        return dict(zip(urls, results, strict=True))
+        answers = dict(zip(urls, results, strict=True))
+        for url, answer in answers.items():
+            height, pushed = _height(answer), self._last_pushed.get(url)
+            if height is not None and pushed is not None and height < pushed:
+                self._last_pushed[url] = height  # a pushed height its node does not serve: forgotten
+        return answers
 
 
 __all__ = ["HeightPoll"]
