@@ -155,5 +155,14 @@ def test_the_read_model_answers_taint_questions_from_a_read_only_store(state: tu
         assert {c.address for c in root.children} >= {addr(x) for x in SECOND_HOPS}
         deeper = [g for c in root.children for g in c.children]
         assert deeper and all(g.hop == 2 for g in deeper)
+        # each node carries what its tree line shows: every model's amount, the kind, the tag lag
+        node = next(c for c in root.children if c.address == addr("second-hop-3"))
+        assert node.per_model_micro == hop.tainted_micro and node.amount_micro == hop.of("fifo")
+        assert node.tag_lag_blocks == 0 and node.kind == hop.kind
+        assert root.kind == "thief" and len(root.per_model_micro) == len(hop.tainted_micro)
+        read.taint_model = "haircut"  # the tree follows the model the dashboard selects
+        (again,) = read.taint_flow()
+        node = next(c for c in again.children if c.address == addr("second-hop-3"))
+        assert node.amount_micro == hop.of("haircut")
     finally:
         store.close()

@@ -116,8 +116,12 @@ class TaintNode:
     label: str | None
     hop: int
     source: str
-    amount_micro: int | None = None
+    amount_micro: int | None = None  # under the selected model
     children: tuple[TaintNode, ...] = ()
+    per_model_micro: tuple[int, ...] = ()  # every model's amount, ``MODELS`` order (empty: unknown)
+    kind: str | None = None  # the label's kind: exchange, relay, service, victim, thief, ...
+    tag_lag_blocks: int | None = None  # blocks between the hop and nemwatch marking the account
+    markers: tuple[str, ...] = ()  # marker mosaics it received or holds
 
 
 @dataclass(frozen=True, slots=True)
@@ -420,13 +424,19 @@ class ReadModel:
         passed it on (from the taint watch's tables; a source alone until taint moves)."""
         from nemwatch.core.taint_query import TaintReads
 
-        by_parent = TaintReads(self.store, self.label_of).children()
+        from nemwatch.core.taint.inputs import MODELS, Model
+
+        reads = TaintReads(self.store, self.label_of)
+        by_parent: dict[str, list[TaintedAccount]] = {}
+        for a in reads.accounts():
+            by_parent.setdefault(a.parent or a.source, []).append(a)
         roots = dict(self.taint_sources)
         for rows in by_parent.values():
             for r in rows:
                 if r.source and r.source not in roots:
                     roots[r.source] = None
         seen: set[str] = set(roots)
+        shown = Model(self.taint_model) if self.taint_model in {m.value for m in MODELS} else None
 
         def below(address: str) -> tuple[TaintNode, ...]:
             out = []
@@ -434,14 +444,24 @@ class ReadModel:
                 if r.address in seen:
                     continue
                 seen.add(r.address)
-                out.append(TaintNode(r.address, self._name(r.address), r.hop, r.source, r.of(r.model), below(r.address)))
+                out.append(TaintNode(
+                    r.address, r.label, r.hop, r.source, r.of(shown or r.model), below(r.address),
+                    per_model_micro=r.tainted_micro, kind=r.kind, tag_lag_blocks=r.tag_lag_blocks, markers=r.markers,
+                ))
             return tuple(out)
 
-        held = TaintReads(self.store, self.label_of).source_held(self.taint_model)
-        return tuple(
-            TaintNode(address, label or self._name(address), 0, address, held.get(address), below(address))
-            for address, label in roots.items()
-        )
+        holdings = reads.tables.source_holdings()
+        index = MODELS.index(shown) if shown is not None else 0
+        nodes = []
+        for address, label in roots.items():
+            amounts = holdings.get(address)
+            named = self.label_of(address)
+            nodes.append(TaintNode(
+                address, label or (named[0] if named else None), 0, address,
+                amounts[index] if amounts is not None else None, below(address),
+                per_model_micro=tuple(amounts) if amounts is not None else (), kind=named[1] if named else None,
+            ))
+        return tuple(nodes)
 
     def tainted_accounts(self, model: str | None = None) -> list[TaintedAccount]:
         """Every tainted account: address, label, hop, source, per-model amounts, tag lag."""

@@ -422,6 +422,9 @@ class NemwatchApp(App[None]):
         notes = [
             "Pause (p) freezes the panes; alerts keep arriving in the alert pane, the counts and the toasts.",
             "Up and down are shown by ▲/▼ and a sign as well as colour (NO_COLOR and 16-colour terminals).",
+            "Taint flow: ◆ a source, n↳ hop n; the amount under the selected model, then (lowest–highest) over"
+            " all models; EXCHANGE where taint reached one; ⚑n marker mosaics; lag = blocks between the hop and"
+            " its account being marked.",
         ]
         if self.source.banner:
             notes.insert(0, self.source.banner)

@@ -16,15 +16,36 @@ from nemwatch.tui.widgets.pane import Pane, update_line
 NO_DATA = "no taint data yet"
 
 
+KIND_TAGS = {"exchange": "EXCHANGE", "relay": "relay", "service": "service", "victim": "victim", "thief": "thief"}
+
+
 def node_label(node: TaintNode) -> Text:
-    text = Text()
+    """One account of the flow, what matters first (a narrow pane cuts the end): the hop, the
+    name (the label, else the short address), the amount under the selected model and the
+    range over every model, EXCHANGE, marker mosaics (⚑ and their count), the tag lag in blocks,
+    the label's other kinds, then the address."""
+    text = Text(no_wrap=True, overflow="ellipsis")
     text.append("◆ " if node.hop == 0 else f"{node.hop}↳ ", style="bold magenta" if node.hop == 0 else "magenta")
-    text.append(fmt.pretty(node.address))
     if node.label:
-        text.append("  ")
-        text.append_text(fmt.safe(node.label, "italic"))
+        text.append_text(fmt.safe(node.label, "italic", max_len=40))
+    else:
+        text.append(fmt.pretty(node.address)[:13] + "…")
     if node.amount_micro is not None:
-        text.append(f"  {fmt.xem(node.amount_micro)} XEM", style="bold")
+        text.append(f"  {fmt.short_xem(node.amount_micro)}", style="bold")
+        low, high = (min(node.per_model_micro), max(node.per_model_micro)) if node.per_model_micro else (0, 0)
+        if low != high:
+            text.append(f" ({fmt.short_xem(low)}–{fmt.short_xem(high)})", style="dim")
+    tag = KIND_TAGS.get(node.kind or "")
+    if node.kind == "exchange":  # taint reaching an exchange comes first
+        text.append(f"  {tag}", style="bold red")
+    if node.markers:
+        text.append(f"  ⚑{len(node.markers)}", style="yellow")
+    if node.tag_lag_blocks is not None:
+        text.append(f"  lag {node.tag_lag_blocks}", style="dim")
+    if tag and node.kind != "exchange":
+        text.append(f"  {tag}", style="yellow")
+    if node.label:
+        text.append(f"  {fmt.pretty(node.address)}", style="dim")
     return text
 
 
