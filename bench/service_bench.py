@@ -367,6 +367,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--behind", type=int, default=None, help="blocks behind for catch-up (default 1440, quick 60)")
     p.add_argument("--watched", type=int, default=1001, help="watched addresses (the default shape: 1001)")
     p.add_argument("--only", action="append", choices=PARTS, help="run only this part (repeatable)")
+    p.add_argument("--push", choices=("both", "on", "off"), default="both",
+                   help="cost part: with the websocket push on (the default config), off (polling alone), or both")
     p.add_argument("--out", default=str(HERE / "results" / "service_latest.json"))
     a = p.parse_args(argv)
     global WATCHED
@@ -382,7 +384,8 @@ def main(argv: list[str] | None = None) -> int:
             only = set(a.only or PARTS)
             polls = ((5.0,) if a.quick else (5.0, 1.0)) if "cost" in only else ()
             cost = []
-            for push in (True, False):  # the websocket push on (the default), then off: polling alone
+            pushes = {"both": (True, False), "on": (True,), "off": (False,)}[a.push]
+            for push in pushes:  # the websocket push on (the default), then off: polling alone
                 for poll in polls:
                     print(f"cost: poll {poll} s, push {'on' if push else 'off'}, {blocks} blocks at speed {a.speed:g} ...",
                           flush=True)
