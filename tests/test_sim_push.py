@@ -53,11 +53,25 @@ def opened(sim: SimCluster, ws: ClientConnection, subscribe: list[str], register
         stomp(ws, "SUBSCRIBE", {"id": f"sub-{i}", "destination": destination})
     for address in register:
         stomp(ws, "SEND", {"destination": "/w/api/account/subscribe"}, json.dumps({"account": address}))
-    deadline = time.monotonic() + 5
-    while sim.nodes[0].push.observed < set(register) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    time.sleep(0.1)  # the subscriptions are read before the next push
+    wait_until(lambda: sim.nodes[0].push.observed >= set(register)
+               and all(sim.nodes[0].push.subscribers(d) for d in subscribe))
+    ticked(sim)
     return ws
+
+
+def ticked(sim: SimCluster) -> None:
+    """Two push ticks passed: the first after a session opened sets the height pushes count from."""
+    push = sim.nodes[0].push
+    start = push.ticks
+    wait_until(lambda: push.ticks >= start + 2)
+
+
+def wait_until(condition, seconds: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+    """The session's thread has read what the client sent (its send returns before that)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the simulator never read the client's frames"
+        time.sleep(0.01)
 
 
 def messages(ws: ClientConnection, wait: float = 0.6) -> list[tuple[str, object]]:
@@ -113,6 +127,8 @@ def test_only_element_0_of_the_clients_array_is_read(one: SimCluster) -> None:
         second = encode_frame("SEND", {"destination": "/w/api/account/subscribe"}, json.dumps({"account": thief}))
         ws.send(json.dumps([encode_frame("SUBSCRIBE", {"id": "x", "destination": "/blocks/new"}), second]))
         ws.send("not json at all")  # ignored, the session goes on
+        wait_until(lambda: one.nodes[0].push.subscribers("/blocks/new") == 1)
+        ticked(one)
         one.advance(60)
         assert [d for d, _ in messages(ws)] == ["/blocks/new"]
     assert thief not in one.nodes[0].push.observed

@@ -76,6 +76,7 @@ class PushServer:
         self.tick_seconds = tick_seconds
         self.stats = PushStats()
         self.observed: set[str] = set()
+        self.ticks = 0  # ticks done (the first sets the height pushes count from)
         self._sessions: list[_Session] = []
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -222,6 +223,11 @@ class PushServer:
         with self._lock:
             return list(self._sessions)
 
+    def subscribers(self, destination: str) -> int:
+        """How many open sessions have subscribed ``destination`` (a test waits on it: frames a
+        client sent are read by the session's own thread, later than its send returns)."""
+        return sum(1 for session in self._open() if destination in session.subs)
+
     def tick(self) -> None:
         """Push what changed on the node's chain and pool since the last tick."""
         node = self.node
@@ -250,6 +256,7 @@ class PushServer:
             pushes += self._pool(view)
         for destination, body in pushes:
             self.publish(destination, body)
+        self.ticks += 1
 
     def _changed_from(self, view: int) -> int | None:
         """The lowest remembered height whose block changed (a rollback), else None."""
