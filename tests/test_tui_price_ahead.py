@@ -71,3 +71,23 @@ async def test_nothing_is_drawn_ahead_while_keys_come(tmp_path: Path) -> None:
             if not app._prepare_pending:
                 break
         assert ready(app, chart, pane.range_index + 1) and ready(app, chart, pane.range_index - 1)
+
+
+async def test_a_pane_too_short_for_a_chart_says_so_instead_of_drawing_broken_axes(tmp_path: Path) -> None:
+    from nemwatch.tui.widgets.price_chart import TOO_SMALL
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane, chart = await settled_chart(app, pilot)
+        for key in ("2", "3"):  # at 80x24 the taint and movements panes start hidden: show both
+            await pilot.press(key)
+        await pilot.pause(0.3)
+        assert chart.size.height < 6
+        shown = [line for line in lines(chart._render_cache.lines) if line.strip("|")]
+        assert any("too small for the chart" in line for line in shown), shown
+        for key in ("2", "3"):  # hidden again: the chart has its rows back and is drawn
+            await pilot.press(key)
+        await pilot.pause(0.3)
+        assert chart.size.height >= 6
+        drawn = lines(chart._render_cache.lines)
+        assert not any(TOO_SMALL[:20] in line for line in drawn) and any("XEM/JPY" in line for line in drawn)

@@ -20,6 +20,8 @@ from typing import Any
 from nemwatch.core.query import PriceSeries
 
 _FORM = "%d/%m/%Y %H:%M"
+MIN_ROWS, MIN_COLUMNS = 6, 30  # below this a chart is no longer readable
+TOO_SMALL = "too small for the chart: z zooms this pane, number keys hide others"
 FRAMES_KEPT = 12  # the five ranges at two sizes (the pane maximized), and a refresh
 
 
@@ -46,6 +48,7 @@ def plot_data(series: PriceSeries, tz: tzinfo) -> tuple[Any, ...]:
 @cache
 def chart_class() -> type[Any]:
     """The chart widget class (imports textual-plotext on first call)."""
+    from rich.text import Text
     from textual.visual import Visual, visualize
     from textual.widget import _RenderCache
     from textual_plotext import PlotextPlot
@@ -125,9 +128,13 @@ def chart_class() -> type[Any]:
             if strips is not None:
                 self._frames.move_to_end(key)
                 return strips
-            self._load(data)
             width, height = self.size
-            visual = visualize(self, self.render(), markup=False)
+            if height < MIN_ROWS or width < MIN_COLUMNS:  # plotext would draw a broken line of axes
+                note = Text(TOO_SMALL, style="dim italic", justify="center")
+                visual = visualize(self, note, markup=False)
+            else:
+                self._load(data)
+                visual = visualize(self, self.render(), markup=False)
             strips = Visual.to_strips(self, visual, width, height, self.visual_style)
             if self.text_selection is None:  # a selection is drawn into the strips: not kept
                 self._frames[key] = strips
