@@ -224,3 +224,34 @@ async def test_an_alert_leaves_at_its_commit_past_a_stuck_sink_and_an_endless_ba
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def test_a_watched_address_added_mid_round_is_read_next_and_the_round_goes_on(tmp_path: Path) -> None:
+    watched = addresses(26)
+    first, late = watched[:25], watched[25]
+    chain = BatchChain(tip=5, balances={a: 1_000_000 for a in watched})
+    watch = {a: WatchRule(label=f"w{i}") for i, a in enumerate(first)}
+    engine = make(tmp_path, chain, watch, balance_checks_per_cycle=10, balance_check_seconds=3600,
+                  balance_pass_seconds=60)
+    clock = engine.clock
+    await engine.cycle()
+    assert [len(b) for b in chain.batches] == [10]
+    engine.watch.add(late, WatchRule(label="followed"))  # as the taint watch adds an account
+    engine.watch_changed()
+    clock.now += timedelta(seconds=61)  # type: ignore[attr-defined]
+    await engine.cycle()
+    assert chain.batches[1][0] == late  # read first in the next pass
+    assert not set(chain.batches[1]) & set(chain.batches[0])  # the round went on, not over
+    for _ in range(2):
+        clock.now += timedelta(seconds=61)  # type: ignore[attr-defined]
+        await engine.cycle()
+    assert sorted(a for b in chain.batches for a in b) == sorted(watched)  # each once in the round
+    # after the round, an address added is read at the next pass, not after balance_check_seconds
+    extra = addresses(27)[26]
+    chain.balances[extra] = 5
+    engine.watch.add(extra, WatchRule(label="another"))
+    engine.watch_changed()
+    clock.now += timedelta(seconds=61)  # type: ignore[attr-defined]
+    await engine.cycle()
+    # one address: read alone, not in a batch
+    assert engine.store.account(extra).balance == 5  # type: ignore[union-attr]

@@ -7,7 +7,9 @@ before, known from the head poll when it is the polled node, and one ``/chain/he
 and compares each with the last one minus what the stored transfers explain. Passes are at
 least ``balance_pass_seconds`` apart, so the cost is bounded per minute whatever the size of
 the watch list: with 100 addresses a pass and one pass a minute (the service's defaults) a
-pass costs 2 requests, and a round over 100,000 addresses takes about 17 hours.
+pass costs 2 requests, and a round over 100,000 addresses takes about 17 hours. Addresses the
+watch list gains meanwhile (the taint watch's, the dashboard's) are read in the next pass, and
+the round goes on.
 
 Every debit type NIS1 has (transfers, levies, fees, namespace and mosaic rentals, multisig and
 importance transactions) is parsed from the blocks the follower reads, so a balance drop found
@@ -37,19 +39,36 @@ log = logging.getLogger("nemwatch.engine")
 
 class Reconciler:
     def __init__(self) -> None:
-        self.queue: list[str] = []
+        self.queue: list[str] = []  # the round's addresses still to read; the next at the end
+        self.queued: set[str] = set()  # every address this round has taken in
         self.last_round: datetime | None = None
         self.last_pass: datetime | None = None
         self.rounds = 0  # rounds completed
+        self._changed = False
 
     def reset(self) -> None:
-        """The watch list changed: the round in progress starts over with it."""
-        self.queue = []
+        """The watch list changed: the addresses it gained are read next, before the rest of
+        the round (a new account's balance is known within a pass, not a round later); the round
+        goes on (at 100,000 addresses a round takes hours, and the taint watch adds accounts far
+        more often: starting over at each change would never reach the end of the list).
+        Removed addresses are skipped when their turn comes."""
+        self._changed = True
+
+    def _take_in_new(self, engine: Engine) -> None:
+        if not self._changed:
+            return
+        self._changed = False
+        if self.last_round is None:
+            return  # the first round takes in the whole list anyway
+        new = [a for a in engine.watch if a not in self.queued]
+        self.queue.extend(reversed(new))  # popped from the end: the first new address first
+        self.queued.update(new)
 
     def next_batch(self, engine: Engine, now: datetime) -> list[str]:
         s = engine.settings
         if self.last_pass is not None and (now - self.last_pass).total_seconds() < s.balance_pass_seconds:
             return []
+        self._take_in_new(engine)
         if not self.queue:
             if self.last_round is not None and (now - self.last_round).total_seconds() < s.balance_check_seconds:
                 return []
@@ -57,6 +76,7 @@ class Reconciler:
                 self.rounds += 1
             self.last_round = now
             self.queue = list(engine.watch)
+            self.queued = set(self.queue)
         self.last_pass = now
         batch: list[str] = []
         while self.queue and len(batch) < s.balance_checks_per_cycle:
