@@ -54,6 +54,8 @@ class SourceStatus:
     next_poll: datetime | None = None
     note: str | None = None
     finished: bool = False
+    push_live: int | None = None  # nodes whose websocket push is live (None: no push)
+    push_total: int | None = None
 
 
 class Source(Protocol):
@@ -92,6 +94,15 @@ async def engine_events(engine: Any) -> AsyncIterator[object]:
         yield await queue.get()
 
 
+def push_status(engine: Any) -> dict[str, int]:
+    """How many nodes' websocket push is live, for the status bar (nothing without a push)."""
+    push = getattr(engine, "push", None)
+    hub = getattr(push, "hub", None)
+    if hub is None or not hub.channels:
+        return {}
+    return {"push_live": sum(1 for node in hub.channels if hub.live(node)), "push_total": len(hub.channels)}
+
+
 class EngineSource:
     """Shared by the live and demo sources: watch-list edits, head status, event pumping."""
 
@@ -123,6 +134,7 @@ class EngineSource:
             head=head.head if head and head.head is not None else self.read.chain_height(),
             last_poll=head.at if head else None,
             next_poll=self._next_poll,
+            **push_status(self.engine),
         )
 
     def poll_now(self) -> None:

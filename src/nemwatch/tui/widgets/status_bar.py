@@ -40,6 +40,11 @@ def status_text(
         glyph = "●" if ok == total else ("◐" if ok else "✖")
         text.append(SEP + "nodes ")
         text.append(f"{glyph} {ok}/{total}", style=style)
+    if status.push_total:
+        live, total = status.push_live or 0, status.push_total
+        text.append(" push ")
+        text.append(f"{'●' if live == total else ('◐' if live else '○')} {live}/{total}",
+                    style="green" if live == total else ("yellow" if live else "dim"))
     text.append(SEP + ("height " + (f"{status.head:,}" if status.head is not None else "—")))
     text.append(SEP + "polled " + (fmt.age(now - status.last_poll) + " ago" if status.last_poll else "—"))
     if status.next_poll is not None:
