@@ -16,6 +16,7 @@ was served or no node is left to ask.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -76,10 +77,8 @@ class RangeReader:
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
-            try:
+            with contextlib.suppress(asyncio.CancelledError, Exception):  # stopping: errors are moot
                 await task
-            except (asyncio.CancelledError, Exception):  # noqa: PERF203 - stopping: errors are moot
-                pass
 
     def _take(self, node: str) -> list[int]:
         if not self._pending or node in self._probing:

@@ -147,14 +147,13 @@ class PushServer:
             self.stats.connections += 1
         self._start_ticker()
         try:
-            ws.send_text("o")
-            while not self.node.stopping.is_set():
-                data = ws.receive()
-                self.stats.received += 1
-                if not self._handle(session, data):
-                    break
-        except WsClosed:
-            pass
+            with contextlib.suppress(WsClosed):  # the client went: the session ends
+                ws.send_text("o")
+                while not self.node.stopping.is_set():
+                    data = ws.receive()
+                    self.stats.received += 1
+                    if not self._handle(session, data):
+                        break
         finally:
             with self._lock:
                 if session in self._sessions:

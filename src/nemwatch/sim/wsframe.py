@@ -10,6 +10,7 @@ output; fragmented input is joined.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import socket
 import struct
@@ -73,10 +74,8 @@ class WsConnection:
         self._write(data)
 
     def close(self, code: int = 1000, reason: str = "") -> None:
-        try:
+        with contextlib.suppress(WsClosed):  # already gone: nothing to close politely
             self._write(encode(OP_CLOSE, struct.pack("!H", code) + reason.encode("utf-8")[:120]))
-        except WsClosed:
-            pass
         self.closed = True
 
     def abort(self) -> None:

@@ -121,14 +121,7 @@ def sockjs_decode(text: str) -> SockJsFrame:
     if text == "h":
         return SockJsFrame("heartbeat")
     if text.startswith("c"):
-        code = None
-        try:
-            value = json.loads(text[1:])
-            if isinstance(value, list) and value and type(value[0]) is int:
-                code = value[0]
-        except ValueError:
-            pass
-        return SockJsFrame("close", close_code=code)
+        return SockJsFrame("close", close_code=_close_code(text[1:]))
     if text.startswith("a"):
         try:
             value = json.loads(text[1:])
@@ -138,6 +131,15 @@ def sockjs_decode(text: str) -> SockJsFrame:
             raise StompError("SockJS message array is not an array of strings")
         return SockJsFrame("messages", tuple(value))
     raise StompError("unknown SockJS frame")
+
+
+def _close_code(payload: str) -> int | None:
+    """The code of a SockJS close frame's ``[code, "reason"]``, None when it has none."""
+    try:
+        value = json.loads(payload)
+    except ValueError:
+        return None
+    return value[0] if isinstance(value, list) and value and type(value[0]) is int else None
 
 
 def sockjs_messages(messages: list[str] | tuple[str, ...]) -> str:
